@@ -1,0 +1,49 @@
+# memberlens — the front door. `make demo` and `make test` are all a newcomer needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test test-fast lint bench clean lock help
+
+help:
+	@echo "make demo   - create .venv, install, build and ingest the demo workspace in ./demo"
+	@echo "make test   - install what the tests need and run them all"
+	@echo "make lint   - ruff, mypy, import layering, codespell"
+	@echo "make bench  - benchmarks with their peers and ratios (not part of the tests)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PY) -c 'import sys; sys.exit("memberlens needs Python 3.11+") if sys.version_info < (3, 11) else None'
+	$(PY) -m venv $(VENV)
+	$(PIP) install --upgrade "pip>=24"
+	$(PIP) install -c constraints.txt -e ".[test]"
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/memberlens demo demo
+
+test: $(STAMP)
+	@bash scripts/test-services.sh
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(PIP) install -c constraints.txt ".[dev]" >/dev/null
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/codespell src docs README.md
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest_events.py
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .hypothesis build

@@ -1,0 +1,62 @@
+"""``memberlens demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from memberlens.cli._common import JsonOpt, QuietOpt, out, print_json, stages
+
+if TYPE_CHECKING:
+    from memberlens.demo import DemoReport
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Demo workspace folder.")] = Path("demo"),
+    members: Annotated[int, typer.Option(min=100, help="Members to generate.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build a demo workspace from a deterministic synthetic member base and ingest it."""
+    from memberlens.demo import run_demo  # numpy-heavy: load only when asked
+
+    with stages("demo", quiet=quiet) as step:
+        report = run_demo(directory, members=members, seed=seed, progress=step)
+    if json_out:
+        print_json(_as_json(report))
+    else:
+        _print(report, directory)
+
+
+def _as_json(report: "DemoReport") -> dict[str, object]:
+    return {
+        "workspace": str(report.workspace),
+        "generated": report.generated,
+        "stages": {k: round(v, 3) for k, v in report.stages.items()},
+        "imports": [r.to_json() for r in report.imports],
+    }
+
+
+def _print(report: "DemoReport", directory: Path) -> None:
+    grid = RichTable("file", "table", "read", "loaded", "quarantined", "duplicates", "orphans",
+                     "seconds")
+    for r in report.imports:
+        grid.add_row(Path(r.file).name, r.kind, f"{r.read:,}", f"{r.loaded:,}",
+                     f"{r.quarantined:,}", f"{r.duplicates:,}", f"{r.orphans:,}",
+                     f"{r.seconds:.1f}")
+    out.print(grid)
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.stages.items())
+    out.print(f"stages: {timing}")
+    out.print(f"total {sum(report.stages.values()):.1f} s; workspace {report.workspace}")
+    out.print("next steps:")
+    out.print(f"  memberlens quality --workspace {directory}")
+    out.print("  memberlens schema               # the canonical data model")
+    out.print(f"  memberlens ingest orders FILE --preset cdnow --workspace {directory}")

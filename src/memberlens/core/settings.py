@@ -1,0 +1,97 @@
+"""One typed settings tree: ``memberlens.toml`` overridden by ``MEMBERLENS_*`` variables.
+
+Nested settings use a double underscore in the environment, e.g.
+``MEMBERLENS_WAREHOUSE__MEMORY_LIMIT=4GB`` overrides ``[warehouse] memory_limit``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from memberlens.core.errors import ConfigError, WorkspaceError
+
+CONFIG_FILE = "memberlens.toml"
+
+
+class WorkspaceSettings(BaseModel):
+    id: str = Field("", description="Random id of this workspace; names its key file.")
+    name: str = Field("memberlens", description="Display name.")
+    default_timezone: str = Field(
+        "Asia/Shanghai", description="Time zone for naive timestamps in source files."
+    )
+
+
+class WarehouseSettings(BaseModel):
+    engine: Literal["duckdb"] = Field("duckdb", description="Analytical engine.")
+    path: str = Field("data/warehouse.duckdb", description="DuckDB file, relative to workspace.")
+    memory_limit: str = Field("", description="DuckDB memory_limit, e.g. 8GB; empty = default.")
+    threads: int = Field(0, description="DuckDB threads; 0 = all cores.")
+
+
+class StateSettings(BaseModel):
+    url: str = Field(
+        "", description="SQLAlchemy URL; empty = sqlite at data/state.db in the workspace."
+    )
+
+
+class PrivacySettings(BaseModel):
+    key_file: str = Field(
+        "",
+        description=(
+            "Key ring file, outside the workspace. Empty = "
+            "~/.config/memberlens/keys/<workspace id>.json. MEMBERLENS_KEYS overrides it."
+        ),
+    )
+
+
+class Settings(BaseSettings):
+    """The whole settings tree of one workspace."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEMBERLENS_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    workspace: WorkspaceSettings = WorkspaceSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+    state: StateSettings = StateSettings()
+    privacy: PrivacySettings = PrivacySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file (passed as init values), as documented.
+        return (env_settings, init_settings)
+
+
+def load_settings(workspace: Path) -> Settings:
+    """Read ``workspace/memberlens.toml`` and apply ``MEMBERLENS_*`` overrides."""
+    config = workspace / CONFIG_FILE
+    if not config.is_file():
+        raise WorkspaceError(
+            f"{workspace} is not a memberlens workspace (no {CONFIG_FILE}); "
+            f"create one with `memberlens init {workspace}` or pass --workspace DIR"
+        )
+    try:
+        data: dict[str, Any] = tomllib.loads(config.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config}: {exc}; fix the TOML syntax") from exc
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{config}: setting '{where}': {first['msg']}; "
+            f"see docs/configuration.md for the valid settings"
+        ) from exc

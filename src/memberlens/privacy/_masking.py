@@ -1,0 +1,54 @@
+"""Masking personal values for screens, messages and logs."""
+
+from __future__ import annotations
+
+
+def mask_email(value: str) -> str:
+    """Keep the first character of the local part and the domain.
+
+    Examples
+    --------
+    >>> mask_email("alice@example.com")
+    'a***@example.com'
+    """
+    local, sep, domain = value.partition("@")
+    if not sep:
+        return mask_text(value)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(value: str) -> str:
+    """Keep the first three and last four digits.
+
+    Examples
+    --------
+    >>> mask_phone("13812345678")
+    '138****5678'
+    """
+    if len(value) <= 7:
+        return "*" * len(value)
+    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+def mask_text(value: str) -> str:
+    """Keep the first character only.
+
+    Examples
+    --------
+    >>> mask_text("张伟")
+    '张*'
+    """
+    if not value:
+        return value
+    return value[:1] + "*" * min(len(value) - 1, 6)
+
+
+def mask(value: str | None, *, kind: str) -> str | None:
+    """Mask ``value`` by its kind (``email``, ``phone`` or anything else)."""
+    if value is None:
+        return None
+    if kind == "email":
+        return mask_email(value)
+    if kind == "phone":
+        return mask_phone(value)
+    return mask_text(value)

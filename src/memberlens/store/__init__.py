@@ -1,0 +1,16 @@
+"""Storage ports: the analytical warehouse (Ibis) and the operational state DB (SQLAlchemy)."""
+
+from memberlens.store._ddl import META_COLUMNS, column_type, q
+from memberlens.store._state import JobRun, StateStore, WorkspaceMeta, sqlite_url
+from memberlens.store._warehouse import Warehouse
+
+__all__ = [
+    "META_COLUMNS",
+    "JobRun",
+    "StateStore",
+    "Warehouse",
+    "WorkspaceMeta",
+    "column_type",
+    "q",
+    "sqlite_url",
+]

@@ -1,0 +1,89 @@
+"""DDL for the warehouse, generated from the canonical schema.
+
+Each raw table gets bookkeeping columns and a ``<table>_history`` twin that keeps
+every previous version of a row (same key, new content = update; DESIGN).
+"""
+
+from __future__ import annotations
+
+from memberlens.schema import RAW_TABLES, ColumnType, Table
+
+DUCKDB_TYPES: dict[ColumnType, str] = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.DECIMAL: "DECIMAL(18,2)",
+    ColumnType.FLOAT: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",  # naive, always UTC
+    ColumnType.JSON: "VARCHAR",
+}
+
+# Bookkeeping columns every raw row carries.
+META_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_row_key", "VARCHAR"),  # the row's identity: natural key, or content hash + occurrence
+    ("_content_hash", "VARCHAR"),  # what "same content" means on re-import
+    ("_run_id", "VARCHAR"),  # the ingest run that wrote this version
+    ("_line", "BIGINT"),  # line of the source file (1-based, header counted)
+    ("_loaded_at", "TIMESTAMP"),
+    ("_flags", "VARCHAR"),  # comma-separated: orphan, out_of_window
+)
+
+
+def q(name: str) -> str:
+    """Quote an identifier for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_type(table: Table, name: str) -> str:
+    col = table.column(name)
+    # Personal columns hold ciphertext, whatever their logical type.
+    return "VARCHAR" if col.personal else DUCKDB_TYPES[col.type]
+
+
+def raw_table_ddl(table: Table) -> list[str]:
+    """Current table and history twin. No PRIMARY KEY on ``_row_key``: ingest keeps
+    keys unique itself (anti-join), and DuckDB's index would refuse a delete and
+    re-insert of one key inside one transaction, which an update is."""
+    cols = [f"{q(c.name)} {column_type(table, c.name)}" for c in table.columns]
+    cols += [f"{q(n)} {t}" for n, t in META_COLUMNS]
+    body = ", ".join(cols)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {q(table.name)} ({body})",
+        f"CREATE TABLE IF NOT EXISTS {q(table.name + '_history')} ({body}, "
+        "_superseded_at TIMESTAMP, _superseded_by_run VARCHAR)",
+    ]
+
+
+SUPPORT_DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS member_map (
+        source VARCHAR NOT NULL, source_member_key VARCHAR NOT NULL,
+        member_id VARCHAR NOT NULL, since TIMESTAMP NOT NULL, reason VARCHAR NOT NULL,
+        PRIMARY KEY (source, source_member_key))""",
+    """CREATE TABLE IF NOT EXISTS member_identities (
+        id_type VARCHAR NOT NULL, id_hash VARCHAR NOT NULL,
+        source VARCHAR NOT NULL, source_member_key VARCHAR NOT NULL,
+        id_value VARCHAR, first_seen TIMESTAMP NOT NULL,
+        PRIMARY KEY (id_type, id_hash, source, source_member_key))""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        run_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, source_file VARCHAR,
+        line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL,
+        raw VARCHAR, raw_encrypted BOOLEAN NOT NULL, quarantined_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ingest_runs (
+        run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, source_file VARCHAR,
+        file_sha256 VARCHAR, mapping VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
+        "read" BIGINT, loaded BIGINT, updated BIGINT, quarantined BIGINT,
+        duplicates BIGINT, orphans BIGINT, tables VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS points_ledger (
+        movement_id VARCHAR PRIMARY KEY, member_id VARCHAR NOT NULL, points BIGINT NOT NULL,
+        reason VARCHAR NOT NULL, occurred_at TIMESTAMP NOT NULL, expires_at TIMESTAMP)""",
+)
+
+
+def warehouse_ddl() -> list[str]:
+    """Every statement that creates the warehouse's tables (idempotent)."""
+    statements: list[str] = []
+    for table in RAW_TABLES.values():
+        statements += raw_table_ddl(table)
+    statements += SUPPORT_DDL
+    return statements

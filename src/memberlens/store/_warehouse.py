@@ -1,0 +1,117 @@
+"""The warehouse port: Ibis expressions over DuckDB (default), Spark or PostgreSQL.
+
+Domains read tables as Ibis expressions (:meth:`Warehouse.table`) so the same code
+runs on every engine. Bulk loading is engine-specific by nature and goes through
+:meth:`Warehouse.execute` inside :meth:`Warehouse.transaction`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from memberlens.core.errors import WorkspaceError
+from memberlens.store._ddl import warehouse_ddl
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+class Warehouse:
+    """An open warehouse connection (one process may hold an embedded DuckDB file)."""
+
+    def __init__(self, backend: Any, *, engine: str, location: str) -> None:
+        self._backend = backend
+        self.engine = engine
+        self.location = location
+
+    @classmethod
+    def open_duckdb(
+        cls, path: Path, *, memory_limit: str = "", threads: int = 0, read_only: bool = False
+    ) -> Warehouse:
+        """Open (or create) an embedded DuckDB warehouse; fail fast if another process holds it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            raise _lock_error(path, exc) from exc
+        backend = ibis.duckdb.from_connection(con)
+        return cls(backend, engine="duckdb", location=str(path))
+
+    # -- reading (engine-neutral) --------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        return self._backend.table(name)
+
+    def tables(self) -> list[str]:
+        return list(self._backend.list_tables())
+
+    def has_table(self, name: str) -> bool:
+        return name in self.tables()
+
+    def to_pyarrow(self, expr: ibis.Expr) -> pa.Table:
+        return self._backend.to_pyarrow(expr)
+
+    # -- engine-native access (loaders, DDL) ---------------------------------------
+    @property
+    def native(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, for engine-specific bulk loading."""
+        return self._backend.con
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
+        return self.native.execute(sql, params) if params else self.native.execute(sql)
+
+    def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a crash or an error inside leaves no partial rows."""
+        self.native.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.native.execute("ROLLBACK")
+            raise
+        self.native.execute("COMMIT")
+
+    def ensure_schema(self) -> None:
+        """Create every canonical table that does not exist yet."""
+        for statement in warehouse_ddl():
+            self.native.execute(statement)
+
+    def close(self) -> None:
+        self.native.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _lock_error(path: Path, exc: Exception) -> WorkspaceError:
+    text = str(exc)
+    if "lock" not in text.lower():
+        return WorkspaceError(f"cannot open the warehouse {path}: {text}")
+    pid = _LOCK_PID.search(text)
+    holder = f"process {pid.group(1)}" if pid else "another process"
+    return WorkspaceError(
+        f"the warehouse {path} is in use by {holder} (a running `memberlens serve` or "
+        "another command). Wait for it to finish or stop it, then try again.",
+        code="WORKSPACE_LOCKED",
+    )

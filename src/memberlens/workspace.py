@@ -1,0 +1,98 @@
+"""A workspace: its settings, warehouse, state database and key ring, opened together.
+
+This is the composition root that the CLI, the server and the pipeline use; the
+domains receive the pieces they need as arguments and never open a workspace.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from memberlens.core.clock import utc_now
+from memberlens.core.errors import WorkspaceError
+from memberlens.core.settings import CONFIG_FILE, Settings, load_settings
+from memberlens.privacy import KeyRing, default_key_file, load_key_ring
+from memberlens.store import StateStore, Warehouse, sqlite_url
+
+
+@dataclass
+class Workspace:
+    """An open workspace. Close it (or use ``with``) to release the warehouse."""
+
+    root: Path
+    settings: Settings
+    warehouse: Warehouse
+    state: StateStore
+    keyring: KeyRing
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        root = root.resolve()
+        settings = load_settings(root)
+        keyring = load_key_ring(key_file_for(settings))
+        state = StateStore.open(state_url(root, settings))
+        try:
+            warehouse = Warehouse.open_duckdb(
+                root / settings.warehouse.path,
+                memory_limit=settings.warehouse.memory_limit,
+                threads=settings.warehouse.threads,
+            )
+        except WorkspaceError:
+            state.close()
+            raise
+        warehouse.execute("SET autoinstall_known_extensions = false")
+        warehouse.ensure_schema()
+        return cls(root, settings, warehouse, state, keyring)
+
+    def close(self) -> None:
+        self.warehouse.close()
+        self.state.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def key_file_for(settings: Settings) -> Path:
+    if settings.privacy.key_file:
+        return Path(settings.privacy.key_file).expanduser()
+    return default_key_file(settings.workspace.id)
+
+
+def state_url(root: Path, settings: Settings) -> str:
+    return settings.state.url or sqlite_url(root / "data" / "state.db")
+
+
+def init_workspace(root: Path, *, name: str | None = None) -> tuple[Path, bool]:
+    """Create a workspace at ``root`` (idempotent). Return (key file, created)."""
+    root = root.resolve()
+    config = root / CONFIG_FILE
+    created = not config.exists()
+    if created:
+        root.mkdir(parents=True, exist_ok=True)
+        template = resources.files("memberlens.core").joinpath("memberlens.toml.template")
+        text = template.read_text(encoding="utf-8")
+        text = text.replace("@ID@", f"ws_{secrets.token_hex(6)}")
+        text = text.replace("@NAME@", name or root.name)
+        config.write_text(text, encoding="utf-8")
+    (root / "data").mkdir(exist_ok=True)
+    settings = load_settings(root)
+    key_file = key_file_for(settings)
+    if not key_file.exists() and not _env_keys():
+        KeyRing.generate().save(key_file)
+    with Workspace.open(root) as ws:
+        if ws.state.get_meta("workspace_id") is None:
+            ws.state.set_meta("workspace_id", settings.workspace.id)
+            ws.state.set_meta("created_at", utc_now().isoformat())
+    return key_file, created
+
+
+def _env_keys() -> bool:
+    import os
+
+    return bool(os.environ.get("MEMBERLENS_KEYS"))
