@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from memberlens.ingest._mapping import ColumnSpec, Mapping
+from memberlens.privacy import PHONE_NOISE
 from memberlens.schema import AGE_BANDS, REFUND_STATUSES, Check, Column, ColumnType, Table
 from memberlens.store import q
 
 ID_COLUMNS = ("event_id", "feedback_id", "touch_id", "order_id")
 JSON_COLUMNS = {"members": "attributes", "events": "properties", "feedback": "properties"}
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+Q = "'"  # quotes around a value quoted in a message
 _OFFSET_RE = r"\d[T ]\d.*([zZ]|[+-]\d\d(:?\d\d)?)$"
 
 
@@ -28,7 +30,7 @@ def lit(value: str) -> str:
 
 def phone_sql(raw: str) -> str:
     """E.164 form of ``raw`` or NULL: the SQL twin of ``privacy.normalise_phone``."""
-    s = f"regexp_replace(trim({raw}), '[\\s\\-().]', '', 'g')"
+    s = f"regexp_replace({raw}, '{PHONE_NOISE}', '', 'g')"
     s = f"(CASE WHEN starts_with({s}, '00') THEN '+' || substr({s}, 3) ELSE {s} END)"
     return (
         f"(CASE WHEN regexp_full_match({s}, '\\+861[3-9]\\d{{9}}') THEN {s} "
@@ -40,7 +42,8 @@ def phone_sql(raw: str) -> str:
 def mask_sql(raw: str, kind: str) -> str:
     """The SQL twin of ``privacy.mask`` for quoting personal values in messages."""
     if kind == "email":
-        return f"(left({raw}, 1) || '***@' || split_part({raw}, '@', -1))"
+        return (f"(CASE WHEN contains({raw}, '@') THEN left({raw}, 1) || '***@' || "
+                f"split_part({raw}, '@', -1) ELSE left({raw}, 1) || '***' END)")
     if kind == "phone":
         return f"(CASE WHEN length({raw}) <= 7 THEN repeat('*', length({raw})) ELSE left({raw}, 3) || repeat('*', length({raw}) - 7) || right({raw}, 4) END)"  # noqa: E501
     return f"(left({raw}, 1) || '***')"
@@ -201,20 +204,20 @@ def _checks(table: Table, col: Column, r: str, v: str, spec: ColumnSpec | None, 
         out.append((f"{r} IS NULL", lit(f"{name} is required but empty (map a source column to it)")))
     if col.check is Check.EMAIL:
         out.append((f"{r} IS NOT NULL AND NOT regexp_full_match({v}, {lit(EMAIL_RE)})",
-                    f"{lit(name + ': ')} || {shown} || {lit(' is not an e-mail address')}"))
+                    f"{lit(name + ': ' + Q)} || {shown} || {lit(Q + ' is not an e-mail address')}"))
         return out
     if col.check is Check.PHONE:
         out.append((f"{r} IS NOT NULL AND {v} IS NULL",
-                    f"{lit(name + ': ')} || {shown} || {lit(' is not a phone number (expected a mainland 11-digit mobile or E.164 like +8613800138000)')}"))  # noqa: E501
+                    f"{lit(name + ': ' + Q)} || {shown} || {lit(Q + ' is not a phone number (expected a mainland 11-digit mobile, or E.164: + and country code)')}"))  # noqa: E501
         return out
     if col.type is not ColumnType.STRING:
         hint = _type_hint(col, spec)
         out.append((f"{r} IS NOT NULL AND {v} IS NULL",
-                    f"{lit(name + ': ')} || {shown} || {lit(f' is not a valid {col.type.value} ({hint})')}"))  # noqa: E501
+                    f"{lit(name + ': ' + Q)} || {shown} || {lit(f'{Q} is not a valid {col.type.value} ({hint})')}"))  # noqa: E501
     if col.allowed:
         allowed = ", ".join(lit(a) for a in col.allowed)
         out.append((f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
-                    f"{lit(name + ': ')} || {shown} || {lit(' is not one of ' + ', '.join(col.allowed) + ' (translate it with `map` in the mapping)')}"))  # noqa: E501
+                    f"{lit(name + ': ' + Q)} || {shown} || {lit(Q + ' is not one of ' + ', '.join(col.allowed) + ' (translate it with `map` in the mapping)')}"))  # noqa: E501
     out += _range_checks(col, v, today, has_status)
     return out
 
@@ -306,7 +309,7 @@ def compile_table(
 def _null_type(col: Column) -> str:
     from memberlens.store._ddl import DUCKDB_TYPES
 
-    return "VARCHAR" if col.personal else DUCKDB_TYPES[col.type]
+    return DUCKDB_TYPES[col.type]  # clear, typed values: encryption comes after validation
 
 
 def _ident_select(table: Table, raws: dict[str, str]) -> str:

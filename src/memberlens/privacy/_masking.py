@@ -11,10 +11,10 @@ def mask_email(value: str) -> str:
     >>> mask_email("alice@example.com")
     'a***@example.com'
     """
-    local, sep, domain = value.partition("@")
+    _local, sep, domain = value.rpartition("@")
     if not sep:
         return mask_text(value)
-    return f"{local[:1]}***@{domain}"
+    return f"{value[:1]}***@{domain}"
 
 
 def mask_phone(value: str) -> str:
@@ -31,16 +31,16 @@ def mask_phone(value: str) -> str:
 
 
 def mask_text(value: str) -> str:
-    """Keep the first character only.
+    """Keep the first character only; the length is hidden too.
 
     Examples
     --------
     >>> mask_text("张伟")
-    '张*'
+    '张***'
     """
     if not value:
         return value
-    return value[:1] + "*" * min(len(value) - 1, 6)
+    return value[:1] + "***"
 
 
 def mask(value: str | None, *, kind: str) -> str | None:

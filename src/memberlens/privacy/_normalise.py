@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
-_PHONE_NOISE = re.compile(r"[\s\-().]")
-_MAINLAND = re.compile(r"^1[3-9]\d{9}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Separators people type inside phone numbers (ASCII only, like the SQL twin).
+PHONE_NOISE = r"[ \t\n\r\f\v\-().]"
+_PHONE_NOISE = re.compile(PHONE_NOISE)
+# ASCII digits only: \d would also accept Arabic-Indic and full-width digits.
+_MAINLAND = re.compile(r"^1[3-9][0-9]{9}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def normalise_email(value: str) -> str:
@@ -33,7 +36,7 @@ def normalise_phone(value: str) -> str | None:
     >>> normalise_phone("12345") is None
     True
     """
-    digits = _PHONE_NOISE.sub("", value.strip())
+    digits = _PHONE_NOISE.sub("", value)
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     if digits.startswith("+86") and _MAINLAND.match(digits[3:]):

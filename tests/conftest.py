@@ -1,0 +1,42 @@
+"""Shared fixtures: every test gets its own HOME, key ring and workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from memberlens.workspace import Workspace, init_workspace
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO.parent / "shared" / "datasets"
+
+requires_datasets = pytest.mark.skipif(
+    not DATASETS.is_dir(),
+    reason=f"the shared data sets are not at {DATASETS} (clone the project beside shared/)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                   ) -> None:
+    """Key rings go to a private config folder per test, never the real home."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for var in ("MEMBERLENS_KEYS", "MEMBERLENS_WORKSPACE", "MEMBERLENS_NOW"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def workspace_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    init_workspace(root)
+    return root
+
+
+@pytest.fixture
+def workspace(workspace_dir: Path) -> Iterator[Workspace]:
+    with Workspace.open(workspace_dir) as ws:
+        yield ws
