@@ -1,0 +1,119 @@
+"""The command line as a user runs it: a real process, exit codes, JSON per docs/cli.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.conftest import REPO
+
+SCHEMA_BLOCK = re.compile(r"```json-schema (\S+)\n(.*?)```", re.S)
+ORDERS = "order_id,source,source_member_key,ordered_at,total_amount\n" \
+         "o1,pos,m1,2024-05-01T10:00:00+08:00,12.50\no2,pos,m1,not-a-date,3.00\n"
+
+
+def schemas() -> dict[str, Any]:
+    text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    return {name: json.loads(body) for name, body in SCHEMA_BLOCK.findall(text)}
+
+
+def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "memberlens", *args], capture_output=True,
+                          text=True, timeout=120, check=check, env=os.environ.copy())
+
+
+def json_of(*args: str, schema: str) -> Any:
+    done = cli(*args, "--json", check=True)
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, schemas()[schema])
+    return data
+
+
+def test_docs_hold_a_schema_for_every_json_command() -> None:
+    assert {"init", "ingest", "quality", "quality-quarantine", "demo"} <= set(schemas())
+
+
+def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    made = json_of("init", str(ws), schema="init")
+    assert made["created"] and (ws / "data" / "warehouse.duckdb").is_file()
+    assert (ws / "data" / "state.db").is_file() and (ws / "memberlens.toml").is_file()
+    assert not Path(made["key_file"]).is_relative_to(ws)  # keys live outside
+    src = tmp_path / "orders.csv"
+    src.write_text(ORDERS, encoding="utf-8")
+    result = json_of("ingest", "orders", str(src), "-w", str(ws), "--quiet", schema="ingest")
+    assert (result["read"], result["loaded"], result["quarantined"]) == (2, 1, 1)
+    report = json_of("quality", "-w", str(ws), schema="quality")
+    assert report["orders"]["rows"] == 1 and report["orders"]["invalid"] == 1
+    rejected = json_of("quality", "-w", str(ws), "--quarantine", result["run_id"],
+                       schema="quality-quarantine")
+    assert rejected == [{"line": 3, "column": "ordered_at",
+                         "reason": rejected[0]["reason"]}]
+    assert "'not-a-date' is not a valid timestamp" in rejected[0]["reason"]
+
+
+def test_settings_come_from_toml_and_env(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    cli("init", str(ws), check=True)
+    toml = ws / "memberlens.toml"
+    toml.write_text(toml.read_text().replace('path = "data/warehouse.duckdb"',
+                                             'path = "data/other.duckdb"'))
+    cli("quality", "-w", str(ws), check=True)
+    assert (ws / "data" / "other.duckdb").is_file()
+    env_path = "data/from-env.duckdb"
+    done = subprocess.run([sys.executable, "-m", "memberlens", "quality", "-w", str(ws)],
+                          env={**os.environ, "MEMBERLENS_WAREHOUSE__PATH": env_path},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and (ws / env_path).is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("ingest", "nosuchkind", "x.csv"), 2, "unknown kind 'nosuchkind'"),
+        (("ingest", "orders", "x.csv", "--preset", "nope"), 2, "unknown preset 'nope'"),
+        (("ingest", "orders", "--bogus"), 2, "No such option"),
+        (("ingest", "orders", "missing.csv"), 1, "does not exist"),
+        (("quality",), 1, "is not a memberlens workspace"),
+    ],
+)
+def test_errors_are_one_clear_line_without_traceback(
+    tmp_path: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    ws = tmp_path / "ws"
+    if args[0] == "ingest":
+        cli("init", str(ws), check=True)
+        args = (*args, "-w", str(ws))
+    else:
+        args = (*args, "-w", str(tmp_path / "empty"))
+    done = cli(*args)
+    assert done.returncode == code
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_bad_toml_names_the_file(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    cli("init", str(ws), check=True)
+    (ws / "memberlens.toml").write_text("[warehouse\n")
+    done = cli("quality", "-w", str(ws))
+    assert done.returncode == 1 and "memberlens.toml" in done.stderr
+
+
+def test_every_command_has_help() -> None:
+    for command in ("init", "ingest", "quality", "schema", "demo"):
+        done = cli(command, "--help", check=True)
+        assert "Usage" in done.stdout and len(done.stdout) > 200
+
+
+def test_schema_markdown_lists_personal_columns() -> None:
+    text = cli("schema", "members", "--markdown", check=True).stdout
+    assert "| `email` | string | personal, encrypted; check: email |" in text
