@@ -16,8 +16,10 @@ import pytest
 from tests.conftest import REPO
 
 SCHEMA_BLOCK = re.compile(r"```json-schema (\S+)\n(.*?)```", re.S)
-ORDERS = "order_id,source,source_member_key,ordered_at,total_amount\n" \
-         "o1,pos,m1,2024-05-01T10:00:00+08:00,12.50\no2,pos,m1,not-a-date,3.00\n"
+ORDERS = (
+    "order_id,source,source_member_key,ordered_at,total_amount\n"
+    "o1,pos,m1,2024-05-01T10:00:00+08:00,12.50\no2,pos,m1,not-a-date,3.00\n"
+)
 
 
 def schemas() -> dict[str, Any]:
@@ -26,8 +28,14 @@ def schemas() -> dict[str, Any]:
 
 
 def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "memberlens", *args], capture_output=True,
-                          text=True, timeout=120, check=check, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "memberlens", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+        env=os.environ.copy(),
+    )
 
 
 def json_of(*args: str, schema: str) -> Any:
@@ -53,10 +61,10 @@ def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
     assert (result["read"], result["loaded"], result["quarantined"]) == (2, 1, 1)
     report = json_of("quality", "-w", str(ws), schema="quality")
     assert report["orders"]["rows"] == 1 and report["orders"]["invalid"] == 1
-    rejected = json_of("quality", "-w", str(ws), "--quarantine", result["run_id"],
-                       schema="quality-quarantine")
-    assert rejected == [{"line": 3, "column": "ordered_at",
-                         "reason": rejected[0]["reason"]}]
+    rejected = json_of(
+        "quality", "-w", str(ws), "--quarantine", result["run_id"], schema="quality-quarantine"
+    )
+    assert rejected == [{"line": 3, "column": "ordered_at", "reason": rejected[0]["reason"]}]
     assert "'not-a-date' is not a valid timestamp" in rejected[0]["reason"]
 
 
@@ -64,14 +72,19 @@ def test_settings_come_from_toml_and_env(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     cli("init", str(ws), check=True)
     toml = ws / "memberlens.toml"
-    toml.write_text(toml.read_text().replace('path = "data/warehouse.duckdb"',
-                                             'path = "data/other.duckdb"'))
+    toml.write_text(
+        toml.read_text().replace('path = "data/warehouse.duckdb"', 'path = "data/other.duckdb"')
+    )
     cli("quality", "-w", str(ws), check=True)
     assert (ws / "data" / "other.duckdb").is_file()
     env_path = "data/from-env.duckdb"
-    done = subprocess.run([sys.executable, "-m", "memberlens", "quality", "-w", str(ws)],
-                          env={**os.environ, "MEMBERLENS_WAREHOUSE__PATH": env_path},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "memberlens", "quality", "-w", str(ws)],
+        env={**os.environ, "MEMBERLENS_WAREHOUSE__PATH": env_path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and (ws / env_path).is_file()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from memberlens.ingest import IngestRequest, ingest_file, load_preset, quality_report
@@ -28,12 +26,21 @@ def _ingest(ws: Workspace, kind: str, preset: str, file: str):  # type: ignore[n
 
 @pytest.mark.parametrize(("kind", "preset", "file", "read", "loaded", "quarantined"), CASES)
 def test_first_import_and_reimport(
-    workspace: Workspace, kind: str, preset: str, file: str, read: int, loaded: int,
+    workspace: Workspace,
+    kind: str,
+    preset: str,
+    file: str,
+    read: int,
+    loaded: int,
     quarantined: int,
 ) -> None:
     first = _ingest(workspace, kind, preset, file)
     assert (first.read, first.loaded, first.quarantined, first.duplicates) == (
-        read, loaded, quarantined, 0)
+        read,
+        loaded,
+        quarantined,
+        0,
+    )
     again = _ingest(workspace, kind, preset, file)
     assert (again.read, again.loaded, again.duplicates) == (read, 0, loaded)
 
@@ -45,8 +52,7 @@ def test_cdnow_keeps_its_repeat_purchases(workspace: Workspace) -> None:
     assert report["orders"].rows == 69_659 and report["orders"].duplicates == 255
     assert report["order_items"].orphans == 0
     assert report["orders"].time_range == ("1997-01-01T00:00:00", "1998-06-30T00:00:00")
-    customers = workspace.warehouse.scalar(
-        "SELECT count(DISTINCT source_member_key) FROM orders")
+    customers = workspace.warehouse.scalar("SELECT count(DISTINCT source_member_key) FROM orders")
     assert customers == 23_570
 
 
@@ -56,10 +62,12 @@ def test_taobao_cut_line_is_quarantined_and_strays_are_flagged(workspace: Worksp
     assert q == [(84_476, "occurred_at")]
     strays = workspace.warehouse.scalar(
         "SELECT count(*) FROM events WHERE occurred_at < TIMESTAMP '2017-11-25' "
-        "OR occurred_at >= TIMESTAMP '2017-12-04'")
+        "OR occurred_at >= TIMESTAMP '2017-12-04'"
+    )
     assert strays > 0 and r.flags == {"out_of_window": strays}
-    kinds = dict(workspace.warehouse.fetch_all(
-        "SELECT event_type, count(*) FROM events GROUP BY 1"))
+    kinds = dict(
+        workspace.warehouse.fetch_all("SELECT event_type, count(*) FROM events GROUP BY 1")
+    )
     assert set(kinds) == {"view", "add_to_cart", "favorite", "purchase"}
 
 
@@ -70,8 +78,10 @@ def test_groceries_baskets_become_orders(workspace: Workspace) -> None:
     assert members == 3_898
     assert wh.scalar("SELECT count(DISTINCT product_id) FROM order_items") == 167
     # One basket = one member on one day.
-    baskets = wh.scalar("SELECT count(*) FROM (SELECT DISTINCT source_member_key, "
-                        "CAST(ordered_at AS DATE) FROM orders)")
+    baskets = wh.scalar(
+        "SELECT count(*) FROM (SELECT DISTINCT source_member_key, "
+        "CAST(ordered_at AS DATE) FROM orders)"
+    )
     assert baskets == wh.scalar("SELECT count(*) FROM orders")
 
 

@@ -66,7 +66,9 @@ def test_same_key_new_content_updates_and_keeps_history(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     run(workspace, "orders", write(tmp_path / "a.csv", ORDERS))
-    changed = ORDERS.replace("o2,pos,m2,2024-05-02 09:30:00,3.00", "o2,pos,m2,2024-05-02 09:30:00,4.00")
+    changed = ORDERS.replace(
+        "o2,pos,m2,2024-05-02 09:30:00,3.00", "o2,pos,m2,2024-05-02 09:30:00,4.00"
+    )
     r = run(workspace, "orders", write(tmp_path / "b.csv", changed))
     assert (r.loaded, r.updated, r.duplicates, r.quarantined) == (1, 1, 2, 3)
     assert rows(workspace, "SELECT total_amount FROM orders WHERE order_id = 'o2'") == [
@@ -112,8 +114,10 @@ occurred_at = { column = "ts", format = "unix" }
     r = run(workspace, "events", write(tmp_path / "e.csv", text), mapping, source="app")
     assert (r.loaded, r.quarantined) == (2, 1)
     got = rows(workspace, "SELECT event_type, occurred_at FROM events ORDER BY product_id")
-    assert got == [("view", datetime(2017, 11, 24, 17, 21, 10)),
-                   ("purchase", datetime(2017, 11, 24, 17, 21, 11))]
+    assert got == [
+        ("view", datetime(2017, 11, 24, 17, 21, 10)),
+        ("purchase", datetime(2017, 11, 24, 17, 21, 11)),
+    ]
     reason = rows(workspace, "SELECT reason FROM quarantine")[0][0]
     assert "'teleport' is not one of" in reason and "`map`" in reason
 
@@ -143,9 +147,7 @@ amount = "usd"
     ]
 
 
-def test_unused_columns_go_to_properties_or_are_named(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+def test_unused_columns_go_to_properties_or_are_named(workspace: Workspace, tmp_path: Path) -> None:
     text = "label,text,kind\n1,好吃,review\n"
     r = run(workspace, "feedback", write(tmp_path / "f.csv", text))
     assert r.loaded == 1 and r.warnings == []

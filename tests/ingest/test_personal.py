@@ -24,8 +24,11 @@ def _decrypt(ring: KeyRing, token: str, context: str) -> str:
 def test_members_are_encrypted_indexed_and_derived(workspace: Workspace, tmp_path: Path) -> None:
     r = run(workspace, "members", write(tmp_path / "m.csv", MEMBERS))
     assert (r.loaded, r.quarantined) == (2, 3)
-    got = rows(workspace, "SELECT source_member_key, name, phone, email, birth_date, birth_md, "
-                          "age_band, email_bidx, phone_bidx FROM members ORDER BY 1")
+    got = rows(
+        workspace,
+        "SELECT source_member_key, name, phone, email, birth_date, birth_md, "
+        "age_band, email_bidx, phone_bidx FROM members ORDER BY 1",
+    )
     ring = workspace.keyring
     key, name, phone, email, birth, md, band, ebidx, pbidx = got[0]
     assert key == "p1" and "张伟" not in name and "138" not in phone
@@ -50,12 +53,14 @@ def test_quarantine_masks_reasons_and_encrypts_raw_rows(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     run(workspace, "members", write(tmp_path / "m.csv", MEMBERS))
-    q = rows(workspace, "SELECT line, column_name, reason, raw, raw_encrypted FROM quarantine "
-                        "ORDER BY line")
+    q = rows(
+        workspace,
+        "SELECT line, column_name, reason, raw, raw_encrypted FROM quarantine ORDER BY line",
+    )
     assert [(line, col) for line, col, *_ in q] == [(4, "email"), (5, "phone"), (6, "birth_date")]
     assert "l***@example" in q[0][2] and "li.na@@example" not in q[0][2]
     assert "123**" not in q[1][2] and "*****" in q[1][2]
-    for _, _, reason, raw, encrypted in q:
+    for _, _, _reason, raw, encrypted in q:
         assert encrypted and "Bad" not in raw and "example" not in raw
     clear = workspace.keyring.decrypt(q[0][3], context="quarantine.raw")
     assert "li.na@@example" in clear  # nothing lost: the privacy officer can still read it
@@ -76,6 +81,13 @@ def test_no_clear_personal_value_in_the_files(workspace_dir: Path, tmp_path: Pat
         run(ws, "members", write(tmp_path / "m.csv", MEMBERS))
         ws.warehouse.execute("CHECKPOINT")
     blob = b"".join(p.read_bytes() for p in (workspace_dir / "data").iterdir() if p.is_file())
-    for needle in ("Zhang.Wei@Example.com", "zhang.wei@example.com", "13800138000",
-                   "+8613800138000", "li.na@@example", "张伟", "CRM-001"):
+    for needle in (
+        "Zhang.Wei@Example.com",
+        "zhang.wei@example.com",
+        "13800138000",
+        "+8613800138000",
+        "li.na@@example",
+        "张伟",
+        "CRM-001",
+    ):
         assert needle.encode() not in blob, needle

@@ -20,7 +20,8 @@ def test_encodings_are_detected(workspace: Workspace, tmp_path: Path, encoding: 
     r = run(workspace, "feedback", write(tmp_path / "f.csv", FEEDBACK, encoding))
     assert r.loaded == 2
     assert rows(workspace, "SELECT text FROM feedback ORDER BY rating") == [
-        ("送餐太慢",), ("好吃，下次还来",)
+        ("送餐太慢",),
+        ("好吃，下次还来",),
     ]
 
 
@@ -47,8 +48,11 @@ def test_quoted_fields_with_commas_and_quotes(workspace: Workspace, tmp_path: Pa
 
 
 def test_json_lines_with_a_bad_line(workspace: Workspace, tmp_path: Path) -> None:
-    lines = [json.dumps({"kind": "review", "text": "好", "rating": 5}, ensure_ascii=False),
-             "{not json", json.dumps({"kind": "survey", "nps": 9})]
+    lines = [
+        json.dumps({"kind": "review", "text": "好", "rating": 5}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"kind": "survey", "nps": 9}),
+    ]
     r = run(workspace, "feedback", write(tmp_path / "f.jsonl", "\n".join(lines) + "\n"))
     assert (r.read, r.loaded, r.quarantined) == (3, 2, 1)
     assert rows(workspace, "SELECT line, reason FROM quarantine") == [

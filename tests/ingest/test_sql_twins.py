@@ -52,7 +52,9 @@ def test_email_rule_matches_python_regex(con: duckdb.DuckDBPyConnection, raw: st
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=30), st.sampled_from(["email", "phone", "text"]))
 def test_masking_sql_matches_python(con: duckdb.DuckDBPyConnection, raw: str, kind: str) -> None:
-    got = con.execute(f"SELECT {mask_sql('x', kind)} FROM (SELECT ?::VARCHAR AS x)", [raw]).fetchone()
+    got = con.execute(
+        f"SELECT {mask_sql('x', kind)} FROM (SELECT ?::VARCHAR AS x)", [raw]
+    ).fetchone()
     assert got is not None
     assert got[0] == mask(raw, kind=kind)
 

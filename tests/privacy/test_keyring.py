@@ -59,8 +59,9 @@ def test_blind_index_is_keyed_and_deterministic() -> None:
     assert a.blind_index("x", kind="email") != a.blind_index("x", kind="phone")
 
 
-def test_key_file_is_private_and_env_overrides(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_file_is_private_and_env_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ring = KeyRing.generate()
     path = tmp_path / "keys" / "ring.json"
     ring.save(path)

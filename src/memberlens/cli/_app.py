@@ -56,7 +56,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted: nothing was committed by the step that was running")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+    except Exception as exc:
         show = getattr(exc, "show", None)
         if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
             show()  # a usage error from the parser: exit code 2

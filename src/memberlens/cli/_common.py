@@ -15,11 +15,16 @@ from rich.console import Console
 WorkspaceOpt = Annotated[
     Path,
     typer.Option(
-        "--workspace", "-w", help="Workspace directory.", envvar="MEMBERLENS_WORKSPACE",
+        "--workspace",
+        "-w",
+        help="Workspace directory.",
+        envvar="MEMBERLENS_WORKSPACE",
         show_default="current directory",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (see docs/cli.md).")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print the result as JSON (see docs/cli.md).")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
 err = Console(stderr=True, highlight=False)
@@ -33,7 +38,7 @@ def print_json(data: Any) -> None:
 @contextmanager
 def stages(title: str, *, quiet: bool) -> Iterator[Callable[[str], None]]:
     """A spinner that names the current stage on stderr; silent with --quiet."""
-    if quiet or not err.is_terminal and not err.is_interactive:
+    if quiet or (not err.is_terminal and not err.is_interactive):
         # Still tell a log what is happening, one line per stage, unless asked not to.
         def log(stage: str) -> None:
             if not quiet:

@@ -39,10 +39,14 @@ def ingest(
         Path | None, typer.Option("--mapping", "-m", help="Mapping file (TOML), see docs.")
     ] = None,
     preset: Annotated[
-        str | None, typer.Option("--preset", "-p", help="A shipped mapping: " + ", ".join(preset_names()))
+        str | None,
+        typer.Option("--preset", "-p", help="A shipped mapping: " + ", ".join(preset_names())),
     ] = None,
     source: Annotated[
-        str | None, typer.Option(help="Source system name for rows without one (default: the mapping's, else 'default').")
+        str | None,
+        typer.Option(
+            help="Source system name for rows without one (default: the mapping's, else 'default')."
+        ),
     ] = None,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
@@ -65,7 +69,10 @@ def ingest(
         spec = parse_mapping("", origin="(no mapping)", name="none")
     with Workspace.open(workspace) as ws, stages(f"ingest {file.name}", quiet=quiet) as step:
         request = IngestRequest(
-            kind=kind, path=file, mapping=spec, source=source,
+            kind=kind,
+            path=file,
+            mapping=spec,
+            source=source,
             timezone=ws.settings.workspace.default_timezone,
         )
         result = ingest_file(ws.warehouse, ws.keyring, request, progress=step)
@@ -111,16 +118,26 @@ def quality(
     if json_out:
         print_json({name: q.to_json() for name, q in report.items()})
         return
-    grid = RichTable("table", "rows", "invalid", "duplicates", "orphans", "worst null rate",
-                     "time range")
+    grid = RichTable(
+        "table", "rows", "invalid", "duplicates", "orphans", "worst null rate", "time range"
+    )
     for name, q in report.items():
         worst = max(q.null_rate.items(), key=lambda kv: kv[1], default=("", 0.0))
         span = f"{q.time_range[0][:10]} .. {q.time_range[1][:10]}" if q.time_range else ""
-        grid.add_row(name, f"{q.rows:,}", f"{q.invalid:,}", f"{q.duplicates:,}",
-                     f"{q.orphans:,}", f"{worst[0]} {worst[1]:.0%}" if q.rows else "", span)
+        grid.add_row(
+            name,
+            f"{q.rows:,}",
+            f"{q.invalid:,}",
+            f"{q.duplicates:,}",
+            f"{q.orphans:,}",
+            f"{worst[0]} {worst[1]:.0%}" if q.rows else "",
+            span,
+        )
     out.print(grid)
-    out.print("invalid = quarantined rows; duplicates = rows equal apart from their id; "
-              "orphans = rows whose member (or order) is unknown")
+    out.print(
+        "invalid = quarantined rows; duplicates = rows equal apart from their id; "
+        "orphans = rows whose member (or order) is unknown"
+    )
 
 
 def _print_quarantine(ws: Workspace, run_id: str, json_out: bool) -> None:

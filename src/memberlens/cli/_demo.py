@@ -36,7 +36,7 @@ def demo(
         _print(report, directory)
 
 
-def _as_json(report: "DemoReport") -> dict[str, object]:
+def _as_json(report: DemoReport) -> dict[str, object]:
     return {
         "workspace": str(report.workspace),
         "generated": report.generated,
@@ -45,13 +45,21 @@ def _as_json(report: "DemoReport") -> dict[str, object]:
     }
 
 
-def _print(report: "DemoReport", directory: Path) -> None:
-    grid = RichTable("file", "table", "read", "loaded", "quarantined", "duplicates", "orphans",
-                     "seconds")
+def _print(report: DemoReport, directory: Path) -> None:
+    grid = RichTable(
+        "file", "table", "read", "loaded", "quarantined", "duplicates", "orphans", "seconds"
+    )
     for r in report.imports:
-        grid.add_row(Path(r.file).name, r.kind, f"{r.read:,}", f"{r.loaded:,}",
-                     f"{r.quarantined:,}", f"{r.duplicates:,}", f"{r.orphans:,}",
-                     f"{r.seconds:.1f}")
+        grid.add_row(
+            Path(r.file).name,
+            r.kind,
+            f"{r.read:,}",
+            f"{r.loaded:,}",
+            f"{r.quarantined:,}",
+            f"{r.duplicates:,}",
+            f"{r.orphans:,}",
+            f"{r.seconds:.1f}",
+        )
     out.print(grid)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.stages.items())
     out.print(f"stages: {timing}")

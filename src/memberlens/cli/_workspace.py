@@ -49,10 +49,24 @@ def schema(
         raise UsageError(f"unknown table '{table}'; choose one of: {', '.join(RAW_TABLES)}")
     tables = [RAW_TABLES[table]] if table else list(RAW_TABLES.values())
     if json_out:
-        print_json({t.name: {"key": list(t.key), "columns": [
-            {"name": c.name, "type": c.type.value, "required": c.required,
-             "personal": c.personal, "description": c.description} for c in t.columns
-        ]} for t in tables})
+        print_json(
+            {
+                t.name: {
+                    "key": list(t.key),
+                    "columns": [
+                        {
+                            "name": c.name,
+                            "type": c.type.value,
+                            "required": c.required,
+                            "personal": c.personal,
+                            "description": c.description,
+                        }
+                        for c in t.columns
+                    ],
+                }
+                for t in tables
+            }
+        )
     elif markdown:
         typer.echo(data_model_markdown(tables))
     else:

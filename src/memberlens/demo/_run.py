@@ -39,7 +39,10 @@ class DemoReport:
 
 
 def run_demo(
-    root: Path, *, members: int = 20_000, seed: int = 42,
+    root: Path,
+    *,
+    members: int = 20_000,
+    seed: int = 42,
     progress: Callable[[str], None] | None = None,
 ) -> DemoReport:
     """Build (or refresh) the demo workspace at ``root``; idempotent for one seed and size."""
@@ -63,8 +66,12 @@ def run_demo(
         for kind, name in LOAD_ORDER:
             start = time.perf_counter()
             say(f"ingest {name}")
-            request = IngestRequest(kind=kind, path=sources / name, mapping=mapping,
-                                    timezone=ws.settings.workspace.default_timezone)
+            request = IngestRequest(
+                kind=kind,
+                path=sources / name,
+                mapping=mapping,
+                timezone=ws.settings.workspace.default_timezone,
+            )
             report.imports.append(ingest_file(ws.warehouse, ws.keyring, request))
             timings[f"ingest {name}"] = time.perf_counter() - start
     return report
@@ -77,7 +84,10 @@ def _sources(
     truth_file = folder / "truth.json"
     if truth_file.is_file():
         data = json.loads(truth_file.read_text(encoding="utf-8"))
-        if data.get("seed") == seed and data.get("requested_members", data.get("persons")) == members:
+        if (
+            data.get("seed") == seed
+            and data.get("requested_members", data.get("persons")) == members
+        ):
             return DemoTruth.from_json(truth_file), False
     say("generate")
     truth = generate_sources(folder, members=members, seed=seed, progress=say)

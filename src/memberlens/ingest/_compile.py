@@ -14,7 +14,7 @@ from datetime import date
 from memberlens.ingest._mapping import ColumnSpec, Mapping
 from memberlens.privacy import PHONE_NOISE
 from memberlens.schema import AGE_BANDS, REFUND_STATUSES, Check, Column, ColumnType, Table
-from memberlens.store import q
+from memberlens.store import q, sql_type
 
 ID_COLUMNS = ("event_id", "feedback_id", "touch_id", "order_id")
 JSON_COLUMNS = {"members": "attributes", "events": "properties", "feedback": "properties"}
@@ -42,8 +42,10 @@ def phone_sql(raw: str) -> str:
 def mask_sql(raw: str, kind: str) -> str:
     """The SQL twin of ``privacy.mask`` for quoting personal values in messages."""
     if kind == "email":
-        return (f"(CASE WHEN contains({raw}, '@') THEN left({raw}, 1) || '***@' || "
-                f"split_part({raw}, '@', -1) ELSE left({raw}, 1) || '***' END)")
+        return (
+            f"(CASE WHEN contains({raw}, '@') THEN left({raw}, 1) || '***@' || "
+            f"split_part({raw}, '@', -1) ELSE left({raw}, 1) || '***' END)"
+        )
     if kind == "phone":
         return f"(CASE WHEN length({raw}) <= 7 THEN repeat('*', length({raw})) ELSE left({raw}, 3) || repeat('*', length({raw}) - 7) || right({raw}, 4) END)"  # noqa: E501
     return f"(left({raw}, 1) || '***')"
@@ -193,74 +195,103 @@ def _type_hint(col: Column, spec: ColumnSpec | None) -> str:
     }.get(col.type, "")
 
 
-def _checks(table: Table, col: Column, r: str, v: str, spec: ColumnSpec | None, today: date,
-            has_status: bool) -> list[tuple[str, str]]:
+def _say(name: str, value_sql: str, text: str, *, quoted: bool = True) -> str:
+    """SQL for the message ``name: 'value' text`` (value quoted unless a number)."""
+    q_ = Q if quoted else ""
+    return f"{lit(name + ': ' + q_)} || {value_sql} || {lit(q_ + ' ' + text)}"
+
+
+_PHONE_HINT = (
+    "is not a phone number (expected a mainland 11-digit mobile, or E.164: + and country code)"
+)
+_MAP_HINT = "(translate it with `map` in the mapping)"
+
+
+def _checks(
+    table: Table,
+    col: Column,
+    r: str,
+    v: str,
+    spec: ColumnSpec | None,
+    today: date,
+    has_status: bool,
+) -> list[tuple[str, str]]:
     """(condition, message) pairs for one column; conditions are true for bad rows."""
     name = col.name
-    shown = mask_sql(r, col.check.value if col.check in (Check.EMAIL, Check.PHONE) else "text") \
-        if col.personal else f"left({r}, 80)"
+    kind = col.check.value if col.check in (Check.EMAIL, Check.PHONE) else "text"
+    shown = mask_sql(r, kind) if col.personal else f"left({r}, 80)"
     out: list[tuple[str, str]] = []
     if col.required:
-        out.append((f"{r} IS NULL", lit(f"{name} is required but empty (map a source column to it)")))
+        out.append(
+            (f"{r} IS NULL", lit(f"{name} is required but empty (map a source column to it)"))
+        )
     if col.check is Check.EMAIL:
-        out.append((f"{r} IS NOT NULL AND NOT regexp_full_match({v}, {lit(EMAIL_RE)})",
-                    f"{lit(name + ': ' + Q)} || {shown} || {lit(Q + ' is not an e-mail address')}"))
-        return out
+        bad = f"{r} IS NOT NULL AND NOT regexp_full_match({v}, {lit(EMAIL_RE)})"
+        return [*out, (bad, _say(name, shown, "is not an e-mail address"))]
     if col.check is Check.PHONE:
-        out.append((f"{r} IS NOT NULL AND {v} IS NULL",
-                    f"{lit(name + ': ' + Q)} || {shown} || {lit(Q + ' is not a phone number (expected a mainland 11-digit mobile, or E.164: + and country code)')}"))  # noqa: E501
-        return out
+        return [*out, (f"{r} IS NOT NULL AND {v} IS NULL", _say(name, shown, _PHONE_HINT))]
     if col.type is not ColumnType.STRING:
-        hint = _type_hint(col, spec)
-        out.append((f"{r} IS NOT NULL AND {v} IS NULL",
-                    f"{lit(name + ': ' + Q)} || {shown} || {lit(f'{Q} is not a valid {col.type.value} ({hint})')}"))  # noqa: E501
+        text = f"is not a valid {col.type.value} ({_type_hint(col, spec)})"
+        out.append((f"{r} IS NOT NULL AND {v} IS NULL", _say(name, shown, text)))
     if col.allowed:
         allowed = ", ".join(lit(a) for a in col.allowed)
-        out.append((f"{v} IS NOT NULL AND {v} NOT IN ({allowed})",
-                    f"{lit(name + ': ' + Q)} || {shown} || {lit(Q + ' is not one of ' + ', '.join(col.allowed) + ' (translate it with `map` in the mapping)')}"))  # noqa: E501
-    out += _range_checks(col, v, today, has_status)
-    return out
+        text = f"is not one of {', '.join(col.allowed)} {_MAP_HINT}"
+        out.append((f"{v} IS NOT NULL AND {v} NOT IN ({allowed})", _say(name, shown, text)))
+    return out + _range_checks(col, v, today, has_status)
 
 
 def _range_checks(col: Column, v: str, today: date, has_status: bool) -> list[tuple[str, str]]:
-    name = col.name
+    name, number = col.name, f"CAST({v} AS VARCHAR)"
     if col.check is Check.NON_NEGATIVE:
         refund = ""
         if has_status:
             statuses = ", ".join(lit(s) for s in REFUND_STATUSES)
             refund = f" AND coalesce(lower(nullif(trim(r__status), '')), '') NOT IN ({statuses})"
-        return [(f"{v} < 0{refund}",
-                 f"{lit(name + ': ')} || CAST({v} AS VARCHAR) || {lit(' is negative (only refunded or returned rows may be)')}")]  # noqa: E501
+        text = "is negative (only refunded or returned rows may be)"
+        return [(f"{v} < 0{refund}", _say(name, number, text, quoted=False))]
     if col.check is Check.POSITIVE:
-        return [(f"{v} <= 0", f"{lit(name + ': ')} || CAST({v} AS VARCHAR) || {lit(' must be at least 1')}")]  # noqa: E501
+        return [(f"{v} <= 0", _say(name, number, "must be at least 1", quoted=False))]
     if col.check in (Check.RATING_1_5, Check.NPS_0_10):
         lo, hi = (1, 5) if col.check is Check.RATING_1_5 else (0, 10)
-        return [(f"{v} NOT BETWEEN {lo} AND {hi}",
-                 f"{lit(name + ': ')} || CAST({v} AS VARCHAR) || {lit(f' is outside {lo}-{hi}')}")]
+        text = f"is outside {lo}-{hi}"
+        return [(f"{v} NOT BETWEEN {lo} AND {hi}", _say(name, number, text, quoted=False))]
     if col.check is Check.AGE_0_120:
-        age = _age_sql(v, today)
-        return [(f"{age} NOT BETWEEN 0 AND 120",
-                 lit(f"{name}: gives an age outside 0-120 (check the date and its format)"))]
+        text = f"{name}: gives an age outside 0-120 (check the date and its format)"
+        return [(f"{_age_sql(v, today)} NOT BETWEEN 0 AND 120", lit(text))]
     return []
 
 
 def _age_sql(birth: str, today: date) -> str:
     t = lit(today.isoformat())
-    return (f"(date_diff('year', {birth}, DATE {t}) - "
-            f"CASE WHEN strftime({birth}, '%m-%d') > {lit(today.strftime('%m-%d'))} THEN 1 ELSE 0 END)")  # noqa: E501
+    return (
+        f"(date_diff('year', {birth}, DATE {t}) - "
+        f"CASE WHEN strftime({birth}, '%m-%d') > {lit(today.strftime('%m-%d'))} THEN 1 ELSE 0 END)"
+    )
 
 
 def _age_band_sql(birth: str, today: date) -> str:
     age = _age_sql(birth, today)
-    bounds = [(18, AGE_BANDS[0]), (25, AGE_BANDS[1]), (35, AGE_BANDS[2]), (45, AGE_BANDS[3]),
-              (55, AGE_BANDS[4]), (65, AGE_BANDS[5])]
+    bounds = [
+        (18, AGE_BANDS[0]),
+        (25, AGE_BANDS[1]),
+        (35, AGE_BANDS[2]),
+        (45, AGE_BANDS[3]),
+        (55, AGE_BANDS[4]),
+        (65, AGE_BANDS[5]),
+    ]
     cases = " ".join(f"WHEN {age} < {b} THEN {lit(band)}" for b, band in bounds)
     return f"(CASE WHEN {birth} IS NULL THEN NULL {cases} ELSE {lit(AGE_BANDS[6])} END)"
 
 
 def compile_table(
-    table: Table, mapping: Mapping, staged: list[str], *, source: str | None, tz: str,
-    today: date, stage: str = "stg",
+    table: Table,
+    mapping: Mapping,
+    staged: list[str],
+    *,
+    source: str | None,
+    tz: str,
+    today: date,
+    stage: str = "stg",
 ) -> Plan:
     """Return the SELECT that types and validates ``table``'s rows from ``stage``."""
     specs = resolve_specs(table, mapping, staged, source)
@@ -272,44 +303,48 @@ def compile_table(
     if json_filled and json_col:
         pairs = ", ".join(f"{lit(c)}, {q(c)}" for c in unused)
         raws[json_col] = f"CAST(json_object({pairs}) AS VARCHAR)"
+    typed, conds = _typed_columns(table, specs, raws, tz=tz, today=today)
     raw_cols = ", ".join(f"{e} AS {q('r__' + n)}" for n, e in raws.items())
-    typed, conds = [], []
-    for col in table.columns:
-        r, spec = q("r__" + col.name), specs.get(col.name)
-        if col.derived:
-            continue
-        if col.name not in raws:
-            if col.required:
-                conds.append(("true", lit(f"{col.name} is required but the file has no such column (map one to it)"), col.name))  # noqa: E501
-            typed.append(f"CAST(NULL AS {_null_type(col)}) AS {q(col.name)}")
-            continue
-        v = _typed(col, r, spec, tz)
-        typed.append(f"{v} AS {q(col.name)}")
-        checks = _checks(table, col, r, v, spec, today, "status" in raws)
-        conds += [(c, m, col.name) for c, m in checks]
-    for ident in table.identifier_columns:
-        if ident in raws:
-            typed.append(f"{q('r__' + ident)} AS {q('_ident_' + ident)}")
-    if table.name == "events":
-        conds.append(("source_member_key IS NULL AND anonymous_id IS NULL",
-                      lit("the event has neither source_member_key nor anonymous_id"), "source_member_key"))  # noqa: E501
-    reason = "nullif(concat_ws('; ', " + ", ".join(f"CASE WHEN {c} THEN {m} END" for c, m, _ in conds) + "), '')" if conds else "NULL"  # noqa: E501
-    bad_col = "coalesce(" + ", ".join(f"CASE WHEN {c} THEN {lit(n)} END" for c, _, n in conds) + ", NULL)" if conds else "NULL"  # noqa: E501
-    derived = _derived(table, today)
+    reason = ", ".join(f"CASE WHEN {c} THEN {m} END" for c, m, _ in conds) or "NULL"
+    bad_col = ", ".join(f"CASE WHEN {c} THEN {lit(n)} END" for c, _, n in conds) or "NULL"
+    canonical = ", ".join(q(c.name) for c in table.columns if not c.derived)
     sql = (
         f"WITH raw AS (SELECT _line, _src_key, {raw_cols} FROM {stage}), "
         f"typed AS (SELECT *, {', '.join(typed)} FROM raw) "
-        f"SELECT _line, _src_key, {', '.join(q(c.name) for c in table.columns if not c.derived)}"
-        f"{derived}{_ident_select(table, raws)}, {reason} AS _reason, {bad_col} AS _bad_column "
-        "FROM typed"
+        f"SELECT _line, _src_key, {canonical}{_derived(table, today)}"
+        f"{_ident_select(table, raws)}, nullif(concat_ws('; ', {reason}), '') AS _reason, "
+        f"coalesce({bad_col}) AS _bad_column FROM typed"
     )
     return Plan(table=table, sql=sql, unused=[] if json_filled else unused, json_filled=json_filled)
 
 
-def _null_type(col: Column) -> str:
-    from memberlens.store._ddl import DUCKDB_TYPES
-
-    return DUCKDB_TYPES[col.type]  # clear, typed values: encryption comes after validation
+def _typed_columns(
+    table: Table, specs: dict[str, ColumnSpec], raws: dict[str, str], *, tz: str, today: date
+) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Typed select items and (condition, message, column) checks for every column."""
+    typed: list[str] = []
+    conds: list[tuple[str, str, str]] = []
+    for col in (c for c in table.columns if not c.derived):
+        if col.name not in raws:
+            if col.required:
+                text = f"{col.name} is required but the file has no such column (map one to it)"
+                conds.append(("true", lit(text), col.name))
+            typed.append(f"CAST(NULL AS {sql_type(col.type)}) AS {q(col.name)}")
+            continue
+        r, spec = q("r__" + col.name), specs.get(col.name)
+        v = _typed(col, r, spec, tz)
+        typed.append(f"{v} AS {q(col.name)}")
+        checks = _checks(table, col, r, v, spec, today, "status" in raws)
+        conds += [(c, m, col.name) for c, m in checks]
+    typed += [
+        f"{q('r__' + i)} AS {q('_ident_' + i)}" for i in table.identifier_columns if i in raws
+    ]
+    if table.name == "events":
+        text = "the event has neither source_member_key nor anonymous_id"
+        conds.append(
+            ("source_member_key IS NULL AND anonymous_id IS NULL", lit(text), "source_member_key")
+        )
+    return typed, conds
 
 
 def _ident_select(table: Table, raws: dict[str, str]) -> str:

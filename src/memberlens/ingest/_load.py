@@ -43,7 +43,9 @@ class IngestRequest:
 
 
 def ingest_file(
-    warehouse: Warehouse, keyring: KeyRing, request: IngestRequest,
+    warehouse: Warehouse,
+    keyring: KeyRing,
+    request: IngestRequest,
     progress: Progress | None = None,
 ) -> IngestResult:
     """Import one file into the canonical tables; see the module docstring."""
@@ -65,16 +67,18 @@ def ingest_file(
 
     step("load")
     with warehouse.transaction():
-        quarantined = _quarantine(warehouse, keyring, run_id, request, staged, targets, now,
-                                  personal)
+        quarantined = _quarantine(
+            warehouse, keyring, run_id, request, staged, targets, now, personal
+        )
         counts: dict[str, TableCounts] = {}
         dups = orphans = 0
         flags: dict[str, int] = {}
         for name in targets:
             table = RAW_TABLES[name]
             _prepare_good(warehouse, keyring, table)
-            tc, d, f = _apply(warehouse, table, run_id, now, request.mapping,
-                              primary=name == primary)
+            tc, d, f = _apply(
+                warehouse, table, run_id, now, request.mapping, primary=name == primary
+            )
             counts[name] = tc
             if name == primary:
                 dups, flags = d, f
@@ -83,10 +87,19 @@ def ingest_file(
         read = staged.rows + len(staged.rejected)
         loaded = read - quarantined - dups
         result = IngestResult(
-            run_id=run_id, kind=request.kind, file=str(request.path),
-            mapping=request.mapping.name, read=read, loaded=loaded,
-            updated=counts[primary].updated, quarantined=quarantined, duplicates=dups,
-            orphans=orphans, flags=flags, tables=counts, warnings=warnings,
+            run_id=run_id,
+            kind=request.kind,
+            file=str(request.path),
+            mapping=request.mapping.name,
+            read=read,
+            loaded=loaded,
+            updated=counts[primary].updated,
+            quarantined=quarantined,
+            duplicates=dups,
+            orphans=orphans,
+            flags=flags,
+            tables=counts,
+            warnings=warnings,
             seconds=round(time.perf_counter() - started, 3),
         )
         _record_run(warehouse, result, request, now)
@@ -107,7 +120,10 @@ def _add_source_keys(warehouse: Warehouse, staged: Staged) -> None:
 
 
 def _validate(
-    warehouse: Warehouse, request: IngestRequest, staged: Staged, targets: list[str],
+    warehouse: Warehouse,
+    request: IngestRequest,
+    staged: Staged,
+    targets: list[str],
     today: date,
 ) -> list[str]:
     """Type and check every target table in SQL; collect the source rows that fail."""
@@ -115,8 +131,12 @@ def _validate(
     unions = []
     for name in targets:
         plan = compile_table(
-            RAW_TABLES[name], request.mapping, staged.columns, source=request.source,
-            tz=request.mapping.read.timezone or request.timezone, today=today,
+            RAW_TABLES[name],
+            request.mapping,
+            staged.columns,
+            source=request.source,
+            tz=request.mapping.read.timezone or request.timezone,
+            today=today,
         )
         warehouse.execute(f"CREATE OR REPLACE TEMP TABLE v_{name} AS {plan.sql}")
         unions.append(
@@ -138,8 +158,14 @@ def _validate(
 
 
 def _quarantine(
-    warehouse: Warehouse, keyring: KeyRing, run_id: str, request: IngestRequest,
-    staged: Staged, targets: list[str], now: datetime, personal: bool,
+    warehouse: Warehouse,
+    keyring: KeyRing,
+    run_id: str,
+    request: IngestRequest,
+    staged: Staged,
+    targets: list[str],
+    now: datetime,
+    personal: bool,
 ) -> int:
     """Move unreadable lines and failing rows to ``quarantine``; return how many."""
     pairs = ", ".join(f"{lit(c)}, s.{q(c)}" for c in staged.columns)
@@ -168,7 +194,8 @@ def _prepare_good(warehouse: Warehouse, keyring: KeyRing, table: Table) -> None:
     """Rows that passed, with their key and content hash; personal columns encrypted."""
     key = f"concat_ws({_SEP}, {', '.join(f'CAST({q(k)} AS VARCHAR)' for k in table.key)})"
     content = ", ".join(
-        f"coalesce(CAST({q(c.name)} AS VARCHAR), chr(0))" for c in table.columns
+        f"coalesce(CAST({q(c.name)} AS VARCHAR), chr(0))"
+        for c in table.columns
         if not c.derived or c.name in ("birth_md", "age_band")
     )
     warehouse.execute(
@@ -199,7 +226,12 @@ def _flags_sql(table: Table, mapping: Mapping, primary: bool) -> str:
 
 
 def _apply(
-    warehouse: Warehouse, table: Table, run_id: str, now: datetime, mapping: Mapping, *,
+    warehouse: Warehouse,
+    table: Table,
+    run_id: str,
+    now: datetime,
+    mapping: Mapping,
+    *,
     primary: bool,
 ) -> tuple[TableCounts, int, dict[str, int]]:
     """Version and insert the good rows of ``table``; return counts, duplicates, flags."""
@@ -214,9 +246,13 @@ def _apply(
     )
     cols = ", ".join(q(c.name) for c in table.columns)
     stamp = f"TIMESTAMP {lit(now.isoformat(sep=' '))}"
-    meta = (f"c._row_key, c._content_hash, {lit(run_id)}, c._line, {stamp}, "
-            f"{_flags_sql(table, mapping, primary)}")
-    changed = f"SELECT _row_key FROM c_{t} WHERE _rank = 1 AND _exists AND _old_hash <> _content_hash"
+    meta = (
+        f"c._row_key, c._content_hash, {lit(run_id)}, c._line, {stamp}, "
+        f"{_flags_sql(table, mapping, primary)}"
+    )
+    changed = (
+        f"SELECT _row_key FROM c_{t} WHERE _rank = 1 AND _exists AND _old_hash <> _content_hash"
+    )
     warehouse.execute(
         f"INSERT INTO {q(t + '_history')} SELECT e.*, {stamp}, {lit(run_id)} FROM {q(t)} e "
         f"WHERE _row_key IN ({changed})"
@@ -297,9 +333,19 @@ def _record_run(
     warehouse.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            result.run_id, result.kind, result.file, digest.hexdigest(), result.mapping,
-            now, utc_now().replace(tzinfo=None), result.read, result.loaded, result.updated,
-            result.quarantined, result.duplicates, result.orphans,
+            result.run_id,
+            result.kind,
+            result.file,
+            digest.hexdigest(),
+            result.mapping,
+            now,
+            utc_now().replace(tzinfo=None),
+            result.read,
+            result.loaded,
+            result.updated,
+            result.quarantined,
+            result.duplicates,
+            result.orphans,
             json.dumps({k: v.__dict__ for k, v in result.tables.items()}),
         ],
     )

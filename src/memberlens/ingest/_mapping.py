@@ -49,9 +49,7 @@ class ColumnSpec(BaseModel):
             self.sequence_within is not None,
         ]
         if sum(origins) != 1:
-            raise ValueError(
-                "give exactly one of column, const, template, row_id, sequence_within"
-            )
+            raise ValueError("give exactly one of column, const, template, row_id, sequence_within")
         return self
 
     @property
@@ -111,9 +109,7 @@ class Mapping(BaseModel):
     def _known_names(self) -> Mapping:
         for table, cols in self.tables.items():
             if table not in RAW_TABLES:
-                raise ValueError(
-                    f"unknown table '{table}' (known: {', '.join(RAW_TABLES)})"
-                )
+                raise ValueError(f"unknown table '{table}' (known: {', '.join(RAW_TABLES)})")
             spec = RAW_TABLES[table]
             known = set(spec.names) | set(spec.identifier_columns)
             for col in cols:
@@ -129,9 +125,7 @@ class Mapping(BaseModel):
     def targets(self, kind: str) -> tuple[str, list[str]]:
         """Return (primary table, all tables this file fills) for ``ingest KIND``."""
         if kind not in RAW_TABLES:
-            raise UsageError(
-                f"unknown kind '{kind}'; choose one of: {', '.join(RAW_TABLES)}"
-            )
+            raise UsageError(f"unknown kind '{kind}'; choose one of: {', '.join(RAW_TABLES)}")
         if not self.tables:
             return kind, [kind]
         if kind not in self.tables:
@@ -168,7 +162,9 @@ def load_mapping(path: Path) -> Mapping:
 
 def preset_names() -> list[str]:
     folder = resources.files("memberlens.ingest") / "presets"
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def load_preset(name: str) -> Mapping:

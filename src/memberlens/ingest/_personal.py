@@ -56,13 +56,14 @@ def _record_identities(
 ) -> None:
     """One row per (identifier, record); the clear value is kept only encrypted."""
     now = utc_now().replace(tzinfo=None, microsecond=0)
-    rows: dict[str, list[Any]] = {k: [] for k in (
-        "id_type", "id_hash", "source", "source_member_key", "id_value", "first_seen")}
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in ("id_type", "id_hash", "source", "source_member_key", "id_value", "first_seen")
+    }
     kinds = [(c, c, data[c]) for c in _BLIND if c in data]
     kinds += [(i, i, data[f"_ident_{i}"]) for i in idents]
     for id_type, _col, values in kinds:
-        for src, key, value in zip(data["source"], data["source_member_key"], values,
-                                   strict=True):
+        for src, key, value in zip(data["source"], data["source_member_key"], values, strict=True):
             if not value or not value.strip():
                 continue
             clear = value.strip()

@@ -12,8 +12,12 @@ from memberlens.store import Warehouse
 # from it are reported as possible duplicates (two identical purchases on one day,
 # one person registered twice).
 _IDENTITY = {
-    "members": "source_member_key", "products": "product_id", "orders": "order_id",
-    "order_items": "line_no", "events": "event_id", "feedback": "feedback_id",
+    "members": "source_member_key",
+    "products": "product_id",
+    "orders": "order_id",
+    "order_items": "line_no",
+    "events": "event_id",
+    "feedback": "feedback_id",
     "touches": "touch_id",
 }
 
@@ -55,8 +59,12 @@ def _table_quality(warehouse: Warehouse, table: Table, invalid: int) -> TableQua
     descriptive = [c for c in cols if c != _IDENTITY.get(table.name)]
     distinct = int(t.select(*descriptive).distinct().count().execute()) if rows else 0
     return TableQuality(
-        rows=rows, null_rate=null_rate, invalid=invalid, duplicates=rows - distinct,
-        orphans=_orphans(warehouse, table, t), time_range=time_range,
+        rows=rows,
+        null_rate=null_rate,
+        invalid=invalid,
+        duplicates=rows - distinct,
+        orphans=_orphans(warehouse, table, t),
+        time_range=time_range,
     )
 
 
@@ -70,7 +78,6 @@ def _orphans(warehouse: Warehouse, table: Table, t: ir.Table) -> int:
     members = warehouse.table("members").select("source", "source_member_key")
     keyed = t.filter(t.source_member_key.notnull())
     return int(keyed.anti_join(members, ["source", "source_member_key"]).count().execute())
-
 
 
 def quarantined_rows(warehouse: Warehouse, run_id: str) -> list[QuarantineRow]:

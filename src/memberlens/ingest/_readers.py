@@ -98,9 +98,10 @@ def utf8_view(path: Path, encoding: str) -> Iterator[Path]:
         return
     fd, tmp = tempfile.mkstemp(prefix="memberlens-", suffix=".csv")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out, path.open(
-            "r", encoding=encoding, newline=""
-        ) as src:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
+            path.open("r", encoding=encoding, newline="") as src,
+        ):
             while chunk := src.read(_CHUNK):
                 out.write(chunk)
         yield Path(tmp)
@@ -160,9 +161,7 @@ def _names(spec: ReadSpec, found: list[str], path: Path) -> list[str]:
     return list(spec.columns)
 
 
-def _stage_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, encoding: str
-) -> Staged:
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, encoding: str) -> Staged:
     delimiter = spec.delimiter or sniff_delimiter(_head(path, "utf-8"))
     found = _header_names(path, delimiter, encoding)
     names = _names(spec, found if spec.header else [], path)
@@ -236,9 +235,7 @@ def _split_whitespace(
     con: duckdb.DuckDBPyConnection, spec: ReadSpec, skip: int, encoding: str, path: Path
 ) -> Staged:
     if not spec.columns:
-        raise InputError(
-            f"{path}: whitespace-separated files need read.columns in the mapping"
-        )
+        raise InputError(f"{path}: whitespace-separated files need read.columns in the mapping")
     n = len(spec.columns)
     parts = "regexp_split_to_array(trim(line), '\\s+')"
     con.execute(

@@ -58,8 +58,9 @@ class KeyRing:
     def generate(cls) -> KeyRing:
         """Return a new ring with one random data key and a random index key."""
         kid = f"k{secrets.token_hex(3)}"
-        return cls(keys={kid: AESGCM.generate_key(256)}, active=kid,
-                   index_key=secrets.token_bytes(32))
+        return cls(
+            keys={kid: AESGCM.generate_key(256)}, active=kid, index_key=secrets.token_bytes(32)
+        )
 
     def to_json(self) -> str:
         return json.dumps(

@@ -1,5 +1,6 @@
 """Canonical tables: column specs, keys, checks; the data dictionary's source."""
 
+from memberlens.schema._markdown import data_model_markdown
 from memberlens.schema._tables import (
     AGE_BANDS,
     CONSENT_CHANNELS,
@@ -11,7 +12,6 @@ from memberlens.schema._tables import (
     RAW_TABLES,
     REFUND_STATUSES,
 )
-from memberlens.schema._markdown import data_model_markdown
 from memberlens.schema.contracts import Check, Column, ColumnType, Table
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from memberlens.schema.contracts import Check, Column, ColumnType, Table
 
-S, I, D, F = ColumnType.STRING, ColumnType.INTEGER, ColumnType.DECIMAL, ColumnType.FLOAT
+S, INT, D = ColumnType.STRING, ColumnType.INTEGER, ColumnType.DECIMAL
 B, DT, TS, J = ColumnType.BOOLEAN, ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.JSON
 
 _SOURCE = Column("source", S, "System the row came from (e.g. pos, app, cdnow).", required=True)
@@ -91,10 +91,16 @@ ORDERS = Table(
         Column("channel", S, "Sales channel (store, app, web, mini_program, ...)."),
         Column("store", S, "Store id or name."),
         Column("region", S, "Region of the sale."),
-        Column("total_amount", D, "Amount paid (empty when the source has no prices).",
-               check=Check.NON_NEGATIVE, unit="currency"),
-        Column("discount_amount", D, "Discount granted.", check=Check.NON_NEGATIVE,
-               unit="currency"),
+        Column(
+            "total_amount",
+            D,
+            "Amount paid (empty when the source has no prices).",
+            check=Check.NON_NEGATIVE,
+            unit="currency",
+        ),
+        Column(
+            "discount_amount", D, "Discount granted.", check=Check.NON_NEGATIVE, unit="currency"
+        ),
         Column("coupon_code", S, "Coupon used, if any."),
         Column("status", S, "Order status.", allowed=ORDER_STATUSES),
         Column("shipped_at", TS, "When the order shipped (UTC)."),
@@ -109,10 +115,11 @@ ORDER_ITEMS = Table(
     columns=(
         _SOURCE,
         Column("order_id", S, "Order id (links to orders).", required=True),
-        Column("line_no", I, "Line number within the order.", required=True,
-               check=Check.POSITIVE),
+        Column(
+            "line_no", INT, "Line number within the order.", required=True, check=Check.POSITIVE
+        ),
         Column("product_id", S, "Product id (links to products)."),
-        Column("quantity", I, "Units.", check=Check.POSITIVE),
+        Column("quantity", INT, "Units.", check=Check.POSITIVE),
         Column("unit_price", D, "Price per unit.", check=Check.NON_NEGATIVE, unit="currency"),
         Column("amount", D, "Line amount.", check=Check.NON_NEGATIVE, unit="currency"),
     ),
@@ -124,8 +131,7 @@ EVENTS = Table(
     key=("event_id",),
     time_column="occurred_at",
     columns=(
-        Column("event_id", S, "Event id (content hash when the source has none).",
-               required=True),
+        Column("event_id", S, "Event id (content hash when the source has none).", required=True),
         _SOURCE,
         _MEMBER_KEY,
         Column("anonymous_id", S, "Device or cookie id for events before login."),
@@ -146,14 +152,15 @@ FEEDBACK = Table(
     key=("feedback_id",),
     time_column="occurred_at",
     columns=(
-        Column("feedback_id", S, "Feedback id (content hash when the source has none).",
-               required=True),
+        Column(
+            "feedback_id", S, "Feedback id (content hash when the source has none).", required=True
+        ),
         _SOURCE,
         _MEMBER_KEY,
         Column("kind", S, "Kind of feedback.", required=True, allowed=FEEDBACK_KINDS),
         Column("occurred_at", TS, "When it was given (UTC)."),
-        Column("rating", I, "Star rating 1-5.", check=Check.RATING_1_5),
-        Column("nps", I, "Net-promoter answer 0-10.", check=Check.NPS_0_10),
+        Column("rating", INT, "Star rating 1-5.", check=Check.RATING_1_5),
+        Column("nps", INT, "Net-promoter answer 0-10.", check=Check.NPS_0_10),
         Column("text", S, "Free text."),
         Column("product_id", S, "Product concerned."),
         Column("channel", S, "Where it was given."),
@@ -191,10 +198,16 @@ CONSENTS = Table(
     columns=(
         _SOURCE,
         Column("source_member_key", S, "Member the consent belongs to.", required=True),
-        Column("purpose", S, "What the data may be used for.", required=True,
-               allowed=CONSENT_PURPOSES),
-        Column("channel", S, "Channel, or * for purposes without one.", required=True,
-               allowed=CONSENT_CHANNELS),
+        Column(
+            "purpose", S, "What the data may be used for.", required=True, allowed=CONSENT_PURPOSES
+        ),
+        Column(
+            "channel",
+            S,
+            "Channel, or * for purposes without one.",
+            required=True,
+            allowed=CONSENT_CHANNELS,
+        ),
         Column("recorded_at", TS, "When the member said it (UTC).", required=True),
         Column("granted", B, "True for a grant, false for a withdrawal.", required=True),
         Column("policy_version", S, "Version of the privacy policy shown."),
@@ -202,6 +215,5 @@ CONSENTS = Table(
 )
 
 RAW_TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (MEMBERS, PRODUCTS, ORDERS, ORDER_ITEMS, EVENTS, FEEDBACK, TOUCHES, CONSENTS)
+    t.name: t for t in (MEMBERS, PRODUCTS, ORDERS, ORDER_ITEMS, EVENTS, FEEDBACK, TOUCHES, CONSENTS)
 }

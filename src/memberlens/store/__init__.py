@@ -1,6 +1,6 @@
 """Storage ports: the analytical warehouse (Ibis) and the operational state DB (SQLAlchemy)."""
 
-from memberlens.store._ddl import META_COLUMNS, column_type, q
+from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
 from memberlens.store._state import JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._warehouse import Warehouse
 
@@ -12,5 +12,6 @@ __all__ = [
     "WorkspaceMeta",
     "column_type",
     "q",
+    "sql_type",
     "sqlite_url",
 ]

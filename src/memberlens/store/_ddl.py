@@ -30,6 +30,11 @@ META_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def sql_type(kind: ColumnType) -> str:
+    """The DuckDB type of a logical column type."""
+    return DUCKDB_TYPES[kind]
+
+
 def q(name: str) -> str:
     """Quote an identifier for SQL."""
     return '"' + name.replace('"', '""') + '"'
