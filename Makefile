@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-fast lint bench clean lock help
+.PHONY: demo test test-fast lint bench docs clean lock help
 
 help:
 	@echo "make demo   - create .venv, install, build and ingest the demo workspace in ./demo"
@@ -47,3 +47,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .hypothesis build
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_docs.py
