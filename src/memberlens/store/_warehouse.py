@@ -66,7 +66,8 @@ class Warehouse:
     @property
     def native(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, for engine-specific bulk loading."""
-        return self._backend.con
+        con: duckdb.DuckDBPyConnection = self._backend.con
+        return con
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
         return self.native.execute(sql, params) if params else self.native.execute(sql)
