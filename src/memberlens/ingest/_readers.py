@@ -169,14 +169,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, encod
         names = [f"column{i}" for i in range(len(found))]
     columns = "{" + ", ".join(f"'{_lit(n)}': 'VARCHAR'" for n in names) + "}"
     header_lines = 1 if spec.header else 0
-    con.execute("DROP TABLE IF EXISTS reject_errors")
-    con.execute("DROP TABLE IF EXISTS reject_scans")
-    con.execute(
-        f"""CREATE TEMP TABLE stg_read AS SELECT * FROM read_csv(?, delim=?, quote='"',
-            escape='"', header={spec.header}, columns={columns}, auto_detect=false,
-            null_padding=true, store_rejects=true, max_line_size=8388608)""",
-        [str(path), delimiter],
-    )
+    try:
+        _read_csv(con, path, delimiter, spec.header, columns, parallel=True)
+    except duckdb.Error as exc:
+        if "parallel=false" not in str(exc):
+            raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)})") from exc
+        # Quoted fields holding line breaks need the sequential reader.
+        _read_csv(con, path, delimiter, spec.header, columns, parallel=False)
     rejected = [
         Rejected(int(line), _csv_reason(err, msg), raw or "")
         for line, err, msg, raw in con.execute(
@@ -186,6 +185,30 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, encod
     _number_lines(con, header_lines, [r.line for r in rejected])
     rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]  # type: ignore[index]
     return Staged(names, rows, rejected, "csv", encoding)
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    delimiter: str,
+    header: bool,
+    columns: str,
+    *,
+    parallel: bool,
+) -> None:
+    for table in ("reject_errors", "reject_scans", "stg_read"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(
+        f"""CREATE TEMP TABLE stg_read AS SELECT * FROM read_csv(?, delim=?, quote='"',
+            escape='"', header={header}, columns={columns}, auto_detect=false,
+            null_padding=true, store_rejects=true, max_line_size=8388608,
+            parallel={parallel})""",
+        [str(path), delimiter],
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
 
 
 def _csv_reason(error_type: str, message: str) -> str:
