@@ -11,6 +11,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 WorkspaceOpt = Annotated[
     Path,
@@ -36,19 +44,35 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def stages(title: str, *, quiet: bool) -> Iterator[Callable[[str], None]]:
-    """A spinner that names the current stage on stderr; silent with --quiet."""
-    if quiet or (not err.is_terminal and not err.is_interactive):
-        # Still tell a log what is happening, one line per stage, unless asked not to.
+def stages(title: str, *, quiet: bool, total: int | None = None) -> Iterator[Callable[[str], None]]:
+    """Report the stages of long work on stderr: a progress bar on a terminal (a bar
+    over ``total`` stages, or a spinner), one line per stage in a log; nothing with
+    --quiet. Call the yielded function with each stage's name as it starts."""
+    if quiet:
+        yield lambda _stage: None
+        return
+    if not err.is_terminal:
+
         def log(stage: str) -> None:
-            if not quiet:
-                err.print(f"{title}: {stage}")
+            err.print(f"{title}: {stage}")
 
         yield log
         return
-    with err.status(f"{title}…") as status:
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total:
+        columns += [BarColumn(), MofNCompleteColumn()]
+    columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(title, total=total)
+        started = False
 
         def update(stage: str) -> None:
-            status.update(f"{title}: {stage}…")
+            nonlocal started
+            if started and total:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=f"{title}: {stage}")
 
         yield update
+        if total:
+            bar.update(task, completed=total, description=f"{title}: done")

@@ -67,7 +67,10 @@ def ingest(
         spec = load_preset(preset)
     else:
         spec = parse_mapping("", origin="(no mapping)", name="none")
-    with Workspace.open(workspace) as ws, stages(f"ingest {file.name}", quiet=quiet) as step:
+    with (
+        Workspace.open(workspace) as ws,
+        stages(f"ingest {file.name}", quiet=quiet, total=3) as step,
+    ):
         request = IngestRequest(
             kind=kind,
             path=file,

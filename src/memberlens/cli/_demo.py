@@ -26,9 +26,10 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Build a demo workspace from a deterministic synthetic member base and ingest it."""
-    from memberlens.demo import run_demo  # numpy-heavy: load only when asked
+    from memberlens.demo import LOAD_ORDER, run_demo  # numpy-heavy: load only when asked
 
-    with stages("demo", quiet=quiet) as step:
+    # generate, init, then one stage per file (generation reports its own sub-steps)
+    with stages("demo", quiet=quiet, total=2 + len(LOAD_ORDER)) as step:
         report = run_demo(directory, members=members, seed=seed, progress=step)
     if json_out:
         print_json(_as_json(report))

@@ -90,5 +90,5 @@ def _sources(
         ):
             return DemoTruth.from_json(truth_file), False
     say("generate")
-    truth = generate_sources(folder, members=members, seed=seed, progress=say)
+    truth = generate_sources(folder, members=members, seed=seed)
     return truth, True
