@@ -130,3 +130,15 @@ def test_every_command_has_help() -> None:
 def test_schema_markdown_lists_personal_columns() -> None:
     text = cli("schema", "members", "--markdown", check=True).stdout
     assert "| `email` | string | personal, encrypted; check: email |" in text
+
+
+def test_a_held_workspace_is_refused_at_once_not_waited_for(tmp_path: Path) -> None:
+    from memberlens.workspace import Workspace
+
+    ws = tmp_path / "ws"
+    cli("init", str(ws), check=True)
+    with Workspace.open(ws):  # this test process holds the embedded warehouse
+        done = cli("quality", "-w", str(ws))
+    assert done.returncode == 1
+    assert "is in use by process" in done.stderr and str(os.getpid()) in done.stderr
+    assert "Traceback" not in done.stderr
