@@ -13,7 +13,15 @@ from datetime import date
 
 from memberlens.ingest._mapping import ColumnSpec, Mapping
 from memberlens.privacy import PHONE_NOISE
-from memberlens.schema import AGE_BANDS, REFUND_STATUSES, Check, Column, ColumnType, Table
+from memberlens.schema import (
+    AGE_BANDS,
+    RAW_TABLES,
+    REFUND_STATUSES,
+    Check,
+    Column,
+    ColumnType,
+    Table,
+)
 from memberlens.store import q, sql_type
 
 ID_COLUMNS = ("event_id", "feedback_id", "touch_id", "order_id")
@@ -80,6 +88,15 @@ def resolve_specs(
         elif name == "source":
             out[name] = ColumnSpec(const="default")
     return out
+
+
+def needs_row_id(mapping: Mapping, staged: list[str], targets: list[str]) -> bool:
+    """Whether any target column takes the source row's identity (``row_id``)."""
+    return any(
+        spec.row_id
+        for name in targets
+        for spec in resolve_specs(RAW_TABLES[name], mapping, staged, None).values()
+    )
 
 
 def _used_columns(specs: dict[str, ColumnSpec]) -> set[str]:
@@ -332,9 +349,9 @@ def _typed_columns(
             typed.append(f"CAST(NULL AS {sql_type(col.type)}) AS {q(col.name)}")
             continue
         r, spec = q("r__" + col.name), specs.get(col.name)
-        v = _typed(col, r, spec, tz)
-        typed.append(f"{v} AS {q(col.name)}")
-        checks = _checks(table, col, r, v, spec, today, "status" in raws)
+        typed.append(f"{_typed(col, r, spec, tz)} AS {q(col.name)}")
+        # Checks read the typed column by name: each value is parsed once, not per check.
+        checks = _checks(table, col, r, q(col.name), spec, today, "status" in raws)
         conds += [(c, m, col.name) for c, m in checks]
     typed += [
         f"{q('r__' + i)} AS {q('_ident_' + i)}" for i in table.identifier_columns if i in raws

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from memberlens.core.clock import utc_now
 from memberlens.core.ids import new_run_id
-from memberlens.ingest._compile import compile_table, lit
+from memberlens.ingest._compile import compile_table, lit, needs_row_id
 from memberlens.ingest._mapping import Mapping
 from memberlens.ingest._personal import encrypt_members, encrypt_quarantine
 from memberlens.ingest._readers import STAGE, Staged, stage_file
@@ -59,7 +59,9 @@ def ingest_file(
 
     step("read")
     staged = stage_file(con, request.path, request.mapping.read)
-    _add_source_keys(warehouse, staged)
+    _add_source_keys(
+        warehouse, staged, hashed=needs_row_id(request.mapping, staged.columns, targets)
+    )
 
     step("validate")
     warnings = _validate(warehouse, request, staged, targets, now.date())
@@ -107,12 +109,24 @@ def ingest_file(
     return result
 
 
-def _add_source_keys(warehouse: Warehouse, staged: Staged) -> None:
-    """Each staged row's identity: content hash of its fields + occurrence index."""
+def _add_source_keys(warehouse: Warehouse, staged: Staged, *, hashed: bool) -> None:
+    """Each staged row's identity.
+
+    With ``hashed`` (a mapping or a table needs the row identity, DESIGN): content hash
+    of its fields + occurrence index, stable across re-imports. Otherwise the line
+    number suffices, since the natural key identifies the row.
+    """
+    _drop(warehouse, "stg")
+    if not hashed:
+        # A view, not a copy: it is read only twice (validation, quarantine).
+        warehouse.execute(
+            f"CREATE TEMP VIEW stg AS SELECT *, CAST(_line AS VARCHAR) AS _src_key FROM {STAGE}"
+        )
+        return
     fields = ", ".join(f"coalesce({q(c)}, chr(0))" for c in staged.columns)
     digest = f"md5(concat_ws({_SEP}, {fields}))"
     warehouse.execute(
-        f"CREATE OR REPLACE TEMP TABLE stg AS SELECT *, 'h' || left(_h, 24) || '.' || "
+        f"CREATE TEMP TABLE stg AS SELECT *, 'h' || left(_h, 24) || '.' || "
         f"CAST(row_number() OVER (PARTITION BY _h ORDER BY _line) AS VARCHAR) AS _src_key "
         f"FROM (SELECT *, {digest} AS _h FROM {STAGE})"
     )
@@ -210,12 +224,7 @@ def _prepare_good(warehouse: Warehouse, keyring: KeyRing, table: Table) -> None:
 def _flags_sql(table: Table, mapping: Mapping, primary: bool) -> str:
     parts = []
     if table.member_keyed and table.name != "members":
-        parts.append(
-            "CASE WHEN c.source_member_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members m "
-            "WHERE m.source = c.source AND m.source_member_key = c.source_member_key) "
-            "AND NOT EXISTS (SELECT 1 FROM g_members_keys k WHERE k.source = c.source AND "
-            "k.source_member_key = c.source_member_key) THEN 'orphan' END"
-        )
+        parts.append("CASE WHEN c.source_member_key IS NOT NULL AND NOT c._known THEN 'orphan' END")
     if primary and mapping.window and table.time_column:
         col = f"c.{q(table.time_column)}"
         parts.append(
@@ -223,6 +232,20 @@ def _flags_sql(table: Table, mapping: Mapping, primary: bool) -> str:
             f"TIMESTAMP {lit(mapping.window.end)} THEN 'out_of_window' END"
         )
     return f"nullif(concat_ws(',', {', '.join(parts)}), '')" if parts else "NULL"
+
+
+def _known_members_join(table: Table) -> tuple[str, str]:
+    """LEFT JOIN giving ``_known``: whether a row's member is registered (one hash join,
+    not a correlated look-up per row)."""
+    if not table.member_keyed or table.name == "members":
+        return ", true AS _known", ""
+    return (
+        ", k._known IS NOT NULL AS _known",
+        " LEFT JOIN (SELECT DISTINCT source, source_member_key, true AS _known FROM ("
+        "SELECT source, source_member_key FROM members UNION ALL "
+        "SELECT source, source_member_key FROM g_members_keys)) k "
+        "ON k.source = g.source AND k.source_member_key = g.source_member_key",
+    )
 
 
 def _apply(
@@ -237,11 +260,12 @@ def _apply(
     """Version and insert the good rows of ``table``; return counts, duplicates, flags."""
     t, g = table.name, f"g_{table.name}"
     _member_keys(warehouse)
+    known, join = _known_members_join(table)
     warehouse.execute(
         f"CREATE OR REPLACE TEMP TABLE c_{t} AS SELECT g.*, "
         "row_number() OVER w AS _rank, first_value(g._content_hash) OVER w AS _last_hash, "
-        "e._content_hash AS _old_hash, e._row_key IS NOT NULL AS _exists "
-        f"FROM {g} g LEFT JOIN {q(t)} e USING (_row_key) "
+        f"e._content_hash AS _old_hash, e._row_key IS NOT NULL AS _exists{known} "
+        f"FROM {g} g LEFT JOIN {q(t)} e USING (_row_key){join} "
         "WINDOW w AS (PARTITION BY g._row_key ORDER BY g._line DESC)"
     )
     cols = ", ".join(q(c.name) for c in table.columns)
@@ -352,8 +376,19 @@ def _record_run(
 
 
 def _drop_temps(warehouse: Warehouse, targets: list[str]) -> None:
-    names = ["stg", "bad", "q_rows", "g_members_keys", "stg_rej"]
+    names = ["stg", STAGE, "bad", "q_rows", "g_members_keys", "stg_rej"]
     for t in targets:
         names += [f"v_{t}", f"g_{t}", f"c_{t}"]
     for name in names:
-        warehouse.execute(f"DROP TABLE IF EXISTS {name}")
+        _drop(warehouse, name)
+
+
+def _drop(warehouse: Warehouse, name: str) -> None:
+    """Drop a temporary table or view, whichever ``name`` is."""
+    kind = warehouse.scalar(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = ? UNION ALL "
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = ?",
+        [name, name],
+    )
+    if kind:
+        warehouse.execute(f"DROP {kind} {name}")
