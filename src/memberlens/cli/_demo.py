@@ -47,13 +47,10 @@ def _as_json(report: DemoReport) -> dict[str, object]:
 
 
 def _print(report: DemoReport, directory: Path) -> None:
-    grid = RichTable(
-        "file", "table", "read", "loaded", "quarantined", "duplicates", "orphans", "seconds"
-    )
+    grid = RichTable("file", "read", "loaded", "quarantined", "dupes", "orphans", "s")
     for r in report.imports:
         grid.add_row(
             Path(r.file).name,
-            r.kind,
             f"{r.read:,}",
             f"{r.loaded:,}",
             f"{r.quarantined:,}",
@@ -62,8 +59,12 @@ def _print(report: DemoReport, directory: Path) -> None:
             f"{r.seconds:.1f}",
         )
     out.print(grid)
-    timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.stages.items())
-    out.print(f"stages: {timing}")
+    verb = "generated" if report.generated else "reused"
+    out.print(
+        f"sources {verb} in {report.stages.get('generate', 0.0):.1f} s "
+        f"(seed {report.truth.seed}, {report.truth.persons:,} members); "
+        f"init {report.stages.get('init', 0.0):.1f} s"
+    )
     out.print(f"total {sum(report.stages.values()):.1f} s; workspace {report.workspace}")
     out.print("next steps:")
     out.print(f"  memberlens quality --workspace {directory}")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memberlens.demo._generate import DemoTruth, generate_sources
+from memberlens.demo._synth import DemoTruth, generate_sources
 from memberlens.ingest import IngestRequest, IngestResult, ingest_file, parse_mapping
 from memberlens.workspace import Workspace, init_workspace
 
