@@ -177,3 +177,10 @@ def test_bad_mappings_say_what_to_fix(
 def test_missing_file_is_an_input_error(workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         run(workspace, "orders", tmp_path / "absent.csv")
+
+
+def test_empty_and_header_only_files(workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is empty"):
+        run(workspace, "orders", write(tmp_path / "zero.csv", ""))
+    r = run(workspace, "orders", write(tmp_path / "header.csv", ORDERS.splitlines()[0] + "\n"))
+    assert (r.read, r.loaded, r.quarantined) == (0, 0, 0)

@@ -125,6 +125,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec) -> St
     """Stage ``path`` into the temp table ``stg_raw`` (text columns + ``_line``)."""
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty: not even a header line to read")
     fmt = detect_format(path, spec.format)
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     if fmt == "parquet":
