@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/memberlens demo demo
+	@echo "memberlens is installed in .venv: run 'source .venv/bin/activate' to use it directly"
 
 test: $(STAMP)
 	@bash scripts/test-services.sh
