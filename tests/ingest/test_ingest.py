@@ -184,3 +184,18 @@ def test_empty_and_header_only_files(workspace: Workspace, tmp_path: Path) -> No
         run(workspace, "orders", write(tmp_path / "zero.csv", ""))
     r = run(workspace, "orders", write(tmp_path / "header.csv", ORDERS.splitlines()[0] + "\n"))
     assert (r.read, r.loaded, r.quarantined) == (0, 0, 0)
+
+
+def test_order_lines_without_their_order_are_loaded_and_flagged(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    run(workspace, "orders", write(tmp_path / "o.csv", ORDERS))
+    lines = (
+        "source,order_id,line_no,product_id,quantity,amount\n"
+        "pos,o1,1,sku1,1,12.50\npos,o404,1,sku2,1,3.00\n"
+    )
+    r = run(workspace, "order_items", write(tmp_path / "l.csv", lines))
+    assert (r.loaded, r.orphans) == (2, 1)
+    assert rows(workspace, "SELECT order_id FROM order_items WHERE _flags = 'orphan'") == [
+        ("o404",)
+    ]

@@ -225,6 +225,8 @@ def _flags_sql(table: Table, mapping: Mapping, primary: bool) -> str:
     parts = []
     if table.member_keyed and table.name != "members":
         parts.append("CASE WHEN c.source_member_key IS NOT NULL AND NOT c._known THEN 'orphan' END")
+    if table.name == "order_items":
+        parts.append("CASE WHEN NOT c._known THEN 'orphan' END")
     if primary and mapping.window and table.time_column:
         col = f"c.{q(table.time_column)}"
         parts.append(
@@ -234,9 +236,16 @@ def _flags_sql(table: Table, mapping: Mapping, primary: bool) -> str:
     return f"nullif(concat_ws(',', {', '.join(parts)}), '')" if parts else "NULL"
 
 
-def _known_members_join(table: Table) -> tuple[str, str]:
-    """LEFT JOIN giving ``_known``: whether a row's member is registered (one hash join,
-    not a correlated look-up per row)."""
+def _known_parent_join(table: Table) -> tuple[str, str]:
+    """LEFT JOIN giving ``_known``: whether a row's member is registered, or an order
+    line's order exists (one hash join, not a correlated look-up per row). Orders of
+    this very import are already in ``orders``: parents load first."""
+    if table.name == "order_items":
+        return (
+            ", k._known IS NOT NULL AS _known",
+            " LEFT JOIN (SELECT DISTINCT source, order_id, true AS _known FROM orders) k "
+            "ON k.source = g.source AND k.order_id = g.order_id",
+        )
     if not table.member_keyed or table.name == "members":
         return ", true AS _known", ""
     return (
@@ -260,7 +269,7 @@ def _apply(
     """Version and insert the good rows of ``table``; return counts, duplicates, flags."""
     t, g = table.name, f"g_{table.name}"
     _member_keys(warehouse)
-    known, join = _known_members_join(table)
+    known, join = _known_parent_join(table)
     warehouse.execute(
         f"CREATE OR REPLACE TEMP TABLE c_{t} AS SELECT g.*, "
         "row_number() OVER w AS _rank, first_value(g._content_hash) OVER w AS _last_hash, "
