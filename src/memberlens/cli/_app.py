@@ -8,7 +8,7 @@ import sys
 import typer
 
 from memberlens import __version__
-from memberlens.cli import _data, _demo, _workspace
+from memberlens.cli import _data, _demo, _users, _workspace
 from memberlens.cli._common import err
 from memberlens.core.errors import MemberlensError
 
@@ -39,6 +39,7 @@ def _root(
 _workspace.register(app)
 _data.register(app)
 _demo.register(app)
+_users.register(app)
 
 
 def main() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from memberlens import accounts
+from memberlens.accounts import NewSecret
 from memberlens.cli._common import JsonOpt, out, print_json
+from memberlens.cli._users import cli_actor, show_secret
 from memberlens.schema import RAW_TABLES, data_model_markdown
-from memberlens.workspace import init_workspace
+from memberlens.workspace import Workspace, init_workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -20,14 +24,31 @@ def register(app: typer.Typer) -> None:
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the workspace.")] = Path("."),
     name: Annotated[str | None, typer.Option(help="Display name (default: folder name).")] = None,
+    admin_email: Annotated[
+        str | None,
+        typer.Option(
+            help="Create the first admin (password from MEMBERLENS_ADMIN_PASSWORD, "
+            "else generated and printed once)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a workspace: memberlens.toml, data/warehouse.duckdb, data/state.db, a key ring."""
     key_file, created = init_workspace(directory, name=name)
     root = directory.resolve()
+    secret = _first_admin(root, admin_email) if admin_email else None
     if json_out:
-        print_json({"workspace": str(root), "created": created, "key_file": str(key_file)})
+        print_json(
+            {
+                "workspace": str(root),
+                "created": created,
+                "key_file": str(key_file),
+                "admin_password": secret.secret if secret else None,
+            }
+        )
         return
+    if secret:
+        show_secret(secret, "admin password")
     verb = "created" if created else "already exists; checked"
     out.print(f"workspace {root} {verb}")
     out.print(f"  settings   {root / 'memberlens.toml'}")
@@ -35,6 +56,16 @@ def init(
     out.print(f"  state      {root / 'data' / 'state.db'}")
     out.print(f"  key ring   {key_file}  (outside the workspace: back it up)")
     out.print(f"next: memberlens ingest members FILE --workspace {directory}")
+
+
+def _first_admin(root: Path, email: str) -> NewSecret | None:
+    """The first admin; never prompts, so scripts and CI cannot hang."""
+    password = os.environ.get("MEMBERLENS_ADMIN_PASSWORD") or None
+    with Workspace.open(root) as ws:
+        _, secret = accounts.create_user(
+            ws.state, email=email, role="admin", actor=cli_actor(), password=password
+        )
+    return secret
 
 
 def schema(

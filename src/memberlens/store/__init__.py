@@ -1,13 +1,19 @@
 """Storage ports: the analytical warehouse (Ibis) and the operational state DB (SQLAlchemy)."""
 
+from memberlens.store._accounts import ApiTokenRow, AuditMemberTokenRow, AuditRow, UserRow
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
-from memberlens.store._state import JobRun, StateStore, WorkspaceMeta, sqlite_url
+from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._warehouse import Warehouse
 
 __all__ = [
     "META_COLUMNS",
+    "ApiTokenRow",
+    "AuditMemberTokenRow",
+    "AuditRow",
+    "Base",
     "JobRun",
     "StateStore",
+    "UserRow",
     "Warehouse",
     "WorkspaceMeta",
     "column_type",

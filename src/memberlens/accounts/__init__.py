@@ -1,0 +1,43 @@
+"""Accounts: console users with roles, and API tokens with scopes."""
+
+from memberlens.accounts._roles import ROLE_PERMISSIONS, allows, permissions
+from memberlens.accounts._tokens import check_token, create_token, revoke_token
+from memberlens.accounts._users import (
+    AuthError,
+    authenticate,
+    create_user,
+    disable_user,
+    generate_password,
+    list_users,
+    reset_password,
+)
+from memberlens.accounts.contracts import (
+    NewSecret,
+    Permission,
+    Role,
+    Scope,
+    TokenInfo,
+    UserPublic,
+)
+
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "AuthError",
+    "NewSecret",
+    "Permission",
+    "Role",
+    "Scope",
+    "TokenInfo",
+    "UserPublic",
+    "allows",
+    "authenticate",
+    "check_token",
+    "create_token",
+    "create_user",
+    "disable_user",
+    "generate_password",
+    "list_users",
+    "permissions",
+    "reset_password",
+    "revoke_token",
+]
