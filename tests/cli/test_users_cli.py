@@ -56,3 +56,17 @@ def test_user_lifecycle_is_audited_and_the_chain_verifies(tmp_path: Path) -> Non
         con.execute("UPDATE audit_log SET action = 'nothing' WHERE seq = 2")
     broken = cli("audit", "verify", "-w", str(ws), "--json")
     assert broken.returncode == 1 and '"code": "EDITED"' in broken.stdout
+
+
+def test_token_create_prints_the_secret_once(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    cli("init", str(ws), check=True)
+    made = json_of(
+        "token", "create", "shop", "--scope", "events:write", "-w", str(ws), schema="token-create"
+    )
+    assert made["token"].startswith("mlt_") and made["scopes"] == ["events:write"]
+    with sqlite3.connect(ws / "data" / "state.db") as con:
+        stored = [r[0] for r in con.execute("SELECT token_hash FROM api_tokens")]
+    assert made["token"] not in stored and len(stored) == 1
+    bad = cli("token", "create", "x", "--scope", "root", "-w", str(ws))
+    assert bad.returncode == 2 and "unknown scope" in bad.stderr

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from memberlens import __version__
-from memberlens.cli import _data, _demo, _users, _workspace
+from memberlens.cli import _data, _demo, _serve, _users, _workspace
 from memberlens.cli._common import err
 from memberlens.core.errors import MemberlensError
 
@@ -40,6 +40,7 @@ _workspace.register(app)
 _data.register(app)
 _demo.register(app)
 _users.register(app)
+_serve.register(app)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from memberlens.ingest._mapping import (
     preset_names,
 )
 from memberlens.ingest._quality import quality_report, quarantined_rows
+from memberlens.ingest._quarantine import quarantine_records
 from memberlens.ingest.contracts import IngestResult, QuarantineRow, TableCounts, TableQuality
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "parse_mapping",
     "preset_names",
     "quality_report",
+    "quarantine_records",
     "quarantined_rows",
 ]

@@ -1,6 +1,12 @@
 """Storage ports: the analytical warehouse (Ibis) and the operational state DB (SQLAlchemy)."""
 
-from memberlens.store._accounts import ApiTokenRow, AuditMemberTokenRow, AuditRow, UserRow
+from memberlens.store._accounts import (
+    ApiTokenRow,
+    AuditMemberTokenRow,
+    AuditRow,
+    EventBufferRow,
+    UserRow,
+)
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
 from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._warehouse import Warehouse
@@ -11,6 +17,7 @@ __all__ = [
     "AuditMemberTokenRow",
     "AuditRow",
     "Base",
+    "EventBufferRow",
     "JobRun",
     "StateStore",
     "UserRow",

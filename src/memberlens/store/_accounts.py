@@ -58,3 +58,17 @@ class AuditMemberTokenRow(Base):
     __tablename__ = "audit_member_tokens"
     member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     token: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class EventBufferRow(Base):
+    """An event accepted (or rejected) by the API, committed before the 202 answer."""
+
+    __tablename__ = "event_buffer"
+    buffer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    token_id: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # canonical event as JSON
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|rejected|flushed
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    flushed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

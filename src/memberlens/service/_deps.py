@@ -1,0 +1,78 @@
+"""Typed dependencies: the open workspace, API tokens with scopes, rate limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from memberlens import accounts
+from memberlens.accounts import AuthError, Scope, TokenInfo
+from memberlens.service._problems import Problem
+from memberlens.workspace import Workspace
+
+
+def get_workspace(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError(
+            "send an API token: Authorization: Bearer <token> "
+            "(create one with `memberlens token create`)",
+            code="NO_TOKEN",
+        )
+    return token.strip()
+
+
+class RateLimiter:
+    """A token bucket per API token: ``rate`` requests a second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
+def token_with(scope: Scope) -> Callable[[Request, Workspace], TokenInfo]:
+    """Dependency: a valid API token holding ``scope``, within its rate limit."""
+
+    def dependency(request: Request, ws: WorkspaceDep) -> TokenInfo:
+        info = accounts.check_token(ws.state, _bearer(request), scope=scope)
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = limiter.take(info.token_id)
+        if wait:
+            seconds = max(1, round(wait + 0.5))
+            raise Problem(
+                429,
+                "Too many requests",
+                f"this token may send {limiter.rate:g} requests a second; retry in {seconds} s",
+                code="RATE_LIMITED",
+                headers={"Retry-After": str(seconds)},
+            )
+        return info
+
+    dependency.required_scope = scope  # type: ignore[attr-defined]
+    return dependency

@@ -1,0 +1,97 @@
+"""A real `memberlens serve` process: events over HTTP, a CLI refused cleanly, a graceful stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from memberlens import accounts
+from memberlens.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server exited during start-up"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not answer within 30 s")
+
+
+def test_serve_accepts_events_refuses_other_commands_and_stops_gracefully(
+    workspace_dir: Path,
+) -> None:
+    with Workspace.open(workspace_dir) as ws:
+        _, token = accounts.create_token(ws.state, name="t", scopes=["events:write"], actor="t")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/api/v1"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "memberlens",
+            "serve",
+            "--port",
+            str(port),
+            "-w",
+            str(workspace_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        _wait_up(f"{base}/health", proc)
+        events = [
+            {
+                "event_id": f"p{i}",
+                "source_member_key": "u",
+                "event_type": "view",
+                "occurred_at": "2025-03-01T00:00:00Z",
+            }
+            for i in range(100)
+        ]
+        answer = httpx.post(
+            f"{base}/events",
+            json=events,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token.secret}"},
+        )
+        assert answer.status_code == 202 and answer.json()["accepted"] == 100
+
+        started = time.monotonic()
+        other = subprocess.run(
+            [sys.executable, "-m", "memberlens", "quality", "-w", str(workspace_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ.copy(),
+        )
+        assert other.returncode == 1 and "in use by process" in other.stderr
+        assert time.monotonic() - started < 30  # refused at once, never a hang
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    with Workspace.open(workspace_dir) as ws:  # the final flush ran before exit
+        assert ws.warehouse.scalar("SELECT count(*) FROM events") == 100
+        assert ws.state.get_meta("workspace_id") is not None
