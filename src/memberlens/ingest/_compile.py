@@ -179,7 +179,9 @@ def _typed(col: Column, r: str, spec: ColumnSpec | None, tz: str) -> str:
         return f"CAST(try_strptime({r}, {lit(fmt)}) AS DATE)" if fmt else f"TRY_CAST({r} AS DATE)"
     if t is ColumnType.TIMESTAMP:
         return _timestamp(r, fmt, tz)
-    return f"(CASE WHEN json_valid({r}) THEN {r} END)"
+    # A JSON object only (arrays and scalars are refused, as the API refuses them).
+    obj = f"(CASE WHEN json_type({r}) = 'OBJECT' THEN {r} END)"
+    return f"(CASE WHEN json_valid({r}) THEN {obj} END)"
 
 
 def _timestamp(r: str, fmt: str | None, tz: str) -> str:
