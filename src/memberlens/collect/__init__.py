@@ -1,14 +1,24 @@
-"""Collect: events from applications, buffered in the state DB, flushed to the warehouse."""
+"""Collect: rows from applications (events, members, orders, products), buffered in the
+state DB before the API answers, flushed into the warehouse by the job runner."""
 
-from memberlens.collect._buffer import MAX_BATCH, accept_events, flush, pending_count
+from memberlens.collect._buffer import (
+    ACCEPTED_KINDS,
+    MAX_BATCH,
+    accept,
+    accept_orders,
+    flush,
+    pending_count,
+)
 from memberlens.collect.contracts import AcceptResult, FlushResult, ItemResult
 
 __all__ = [
+    "ACCEPTED_KINDS",
     "MAX_BATCH",
     "AcceptResult",
     "FlushResult",
     "ItemResult",
-    "accept_events",
+    "accept",
+    "accept_orders",
     "flush",
     "pending_count",
 ]

@@ -101,6 +101,9 @@ def check_row(
             problems.append(RowProblem(col.name, f"{col.name}: {shown} is not {bad}"))
             continue
         problems += _value_problems(table, col, clean[col.name], clean, today)
+    for ident in table.identifier_columns:
+        if _text(row.get(ident)) is not None:
+            clean[ident] = _text(row.get(ident))
     if (
         table.name == "events"
         and not clean.get("source_member_key")

@@ -4,7 +4,7 @@ from memberlens.store._accounts import (
     ApiTokenRow,
     AuditMemberTokenRow,
     AuditRow,
-    EventBufferRow,
+    BufferRow,
     UserRow,
 )
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
@@ -17,7 +17,7 @@ __all__ = [
     "AuditMemberTokenRow",
     "AuditRow",
     "Base",
-    "EventBufferRow",
+    "BufferRow",
     "JobRun",
     "StateStore",
     "UserRow",

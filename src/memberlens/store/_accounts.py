@@ -60,15 +60,17 @@ class AuditMemberTokenRow(Base):
     token: Mapped[str] = mapped_column(String(40), unique=True)
 
 
-class EventBufferRow(Base):
-    """An event accepted (or rejected) by the API, committed before the 202 answer."""
+class BufferRow(Base):
+    """A row accepted (or rejected) by the API, committed before the 202 answer."""
 
-    __tablename__ = "event_buffer"
+    __tablename__ = "ingest_buffer"
     buffer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # canonical table
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), nullable=True, unique=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     token_id: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[str] = mapped_column(Text)  # canonical event as JSON
+    payload: Mapped[str] = mapped_column(Text)  # canonical row as JSON, maybe encrypted
+    encrypted: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending|rejected|flushed
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     flushed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

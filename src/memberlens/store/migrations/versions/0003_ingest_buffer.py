@@ -1,4 +1,5 @@
-"""The event buffer: events accepted by the API, waiting for the job runner's flush.
+"""The ingest buffer: rows accepted by the API (events, members, orders, products),
+waiting for the job runner's flush into the warehouse.
 
 Revision ID: 0003
 Revises: 0002
@@ -15,12 +16,14 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "event_buffer",
+        "ingest_buffer",
         sa.Column("buffer_id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(128), nullable=False, unique=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("dedupe_key", sa.String(160), nullable=True, unique=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("token_id", sa.String(32), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("encrypted", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, index=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("flushed_at", sa.DateTime(), nullable=True),
@@ -28,4 +31,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("event_buffer")
+    op.drop_table("ingest_buffer")
