@@ -6,6 +6,7 @@ domains receive the pieces they need as arguments and never open a workspace.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from importlib import resources
@@ -93,6 +94,4 @@ def init_workspace(root: Path, *, name: str | None = None) -> tuple[Path, bool]:
 
 
 def _env_keys() -> bool:
-    import os
-
     return bool(os.environ.get("MEMBERLENS_KEYS"))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NoReturn
 
+from memberlens.core.errors import ConfigError
 from memberlens.ingest._mapping import ColumnSpec, Mapping
 from memberlens.privacy import PHONE_NOISE
 from memberlens.schema import (
@@ -141,9 +143,7 @@ def _raw_expr(name: str, spec: ColumnSpec, specs: dict[str, ColumnSpec], staged:
     return expr
 
 
-def raise_config(message: str) -> None:
-    from memberlens.core.errors import ConfigError
-
+def raise_config(message: str) -> NoReturn:
     raise ConfigError(f"mapping: {message}")
 
 
