@@ -49,6 +49,14 @@ class PrivacySettings(BaseModel):
     )
 
 
+class ServerSettings(BaseModel):
+    rate_per_token: float = Field(100.0, description="API requests a second per token.")
+    burst: int = Field(200, description="Requests a token may send at once above its rate.")
+    flush_interval_seconds: float = Field(
+        2.0, description="How often the job runner flushes the ingest buffer."
+    )
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -60,6 +68,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = WarehouseSettings()
     state: StateSettings = StateSettings()
     privacy: PrivacySettings = PrivacySettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from memberlens import __version__
+from memberlens.core.settings import load_settings
 from memberlens.service import _problems
 from memberlens.service._deps import RateLimiter
 from memberlens.service._runner import JobRunner
@@ -21,15 +22,24 @@ ROUTERS: tuple[APIRouter, ...] = (health.router, events.router)
 
 
 def create_app(
-    root: Path, *, flush_interval: float = 2.0, rate: float = 100.0, burst: int = 200
+    root: Path,
+    *,
+    flush_interval: float | None = None,
+    rate: float | None = None,
+    burst: int | None = None,
 ) -> FastAPI:
-    """The server for the workspace at ``root``; it holds the workspace while it runs."""
+    """The server for the workspace at ``root``; it holds the workspace while it runs.
+
+    Rates and the flush interval default to the workspace's ``[server]`` settings.
+    """
+    server = load_settings(root.resolve()).server
+    flush_every = server.flush_interval_seconds if flush_interval is None else flush_interval
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ws = Workspace.open(root)
         lock = threading.Lock()
-        runner = JobRunner(ws, lock, interval=flush_interval)
+        runner = JobRunner(ws, lock, interval=flush_every)
         app.state.workspace, app.state.warehouse_lock, app.state.runner = ws, lock, runner
         runner.start()
         try:
@@ -47,7 +57,9 @@ def create_app(
         redoc_url=None,
         description="Member data in; profiles, segments, predictions and campaigns out.",
     )
-    app.state.rate_limiter = RateLimiter(rate, burst)
+    app.state.rate_limiter = RateLimiter(
+        server.rate_per_token if rate is None else rate, server.burst if burst is None else burst
+    )
     _problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API)
