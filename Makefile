@@ -42,6 +42,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_events.py
+	$(BIN)/python bench/events_api.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt

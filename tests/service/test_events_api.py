@@ -127,3 +127,14 @@ def test_stopping_the_server_flushes_what_was_accepted(workspace_dir: Path) -> N
         )
     with Workspace.open(workspace_dir) as ws:
         assert ws.warehouse.scalar("SELECT count(*) FROM events") == 50
+
+
+def test_duplicates_within_one_batch_and_across_batches(
+    server: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, auth = server
+    batch = [{**EVENT, "event_id": "d1"}, {**EVENT, "event_id": "d1"}, {**EVENT, "event_id": "d2"}]
+    first = client.post("/api/v1/events", json=batch, headers=auth).json()
+    assert [i["status"] for i in first["items"]] == ["accepted", "duplicate", "accepted"]
+    second = client.post("/api/v1/events", json=batch, headers=auth).json()
+    assert second["duplicates"] == 3

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,31 +65,81 @@ def accept(
     """Validate and commit a batch of ``kind`` rows; events are idempotent by event_id."""
     table = RAW_TABLES[kind]
     now = utc_now().replace(tzinfo=None)
+    rows: list[dict[str, Any]] = []
     results: list[ItemResult] = []
-    with state.session() as s, s.begin():
-        for index, raw in enumerate(items):
-            item = {"source": source, **raw}
-            if kind == "events":
-                item.setdefault("event_id", f"api-{uuid.uuid4().hex}")
-            clean, problems = check_row(table, item, today=now.date())
-            key = str(item["event_id"])[:128] if kind == "events" else None
-            data = raw if problems else {k: _json_value(v) for k, v in clean.items()}
-            payload, encrypted = _stored(kind, data, keyring)
-            reasons = [p.reason for p in problems]
-            row = BufferRow(
-                kind=kind,
-                dedupe_key=f"{kind}:{key}" if key else None,
-                received_at=now,
-                token_id=token_id,
-                payload=payload,
-                encrypted=encrypted,
-                status="rejected" if problems else "pending",
-                reason="; ".join(reasons) or None,
-            )
-            status = _add(s, row, "rejected" if problems else "accepted")
-            results.append(ItemResult(index, key, status, reasons if problems else []))
+    for index, raw in enumerate(items):
+        item = {"source": source, **raw}
+        if kind == "events":
+            item.setdefault("event_id", f"api-{uuid.uuid4().hex}")
+        clean, problems = check_row(table, item, today=now.date())
+        key = str(item["event_id"])[:128] if kind == "events" else None
+        data = raw if problems else {k: _json_value(v) for k, v in clean.items()}
+        payload, encrypted = _stored(kind, data, keyring)
+        reasons = [p.reason for p in problems]
+        rows.append(
+            {
+                "kind": kind,
+                "dedupe_key": f"{kind}:{key}" if key else None,
+                "received_at": now,
+                "token_id": token_id,
+                "payload": payload,
+                "encrypted": encrypted,
+                "status": "rejected" if problems else "pending",
+                "reason": "; ".join(reasons) or None,
+            }
+        )
+        results.append(ItemResult(index, key, "rejected" if problems else "accepted", reasons))
+    results = _insert(state, rows, results)
     count = {k: sum(r.status == k for r in results) for k in ("accepted", "duplicate", "rejected")}
     return AcceptResult(count["accepted"], count["duplicate"], count["rejected"], results)
+
+
+def _insert(
+    state: StateStore, rows: list[dict[str, Any]], results: list[ItemResult]
+) -> list[ItemResult]:
+    """One multi-row insert; rows whose event_id is already buffered are duplicates.
+
+    A concurrent request may buffer the same event_id between the look-up and the
+    insert; then the batch falls back to one savepoint per row.
+    """
+    keys = [r["dedupe_key"] for r in rows if r["dedupe_key"]]
+    try:
+        with state.session() as s, s.begin():
+            seen = (
+                set(s.scalars(select(BufferRow.dedupe_key).where(BufferRow.dedupe_key.in_(keys))))
+                if keys
+                else set()
+            )
+            fresh, out = [], []
+            for row, result in zip(rows, results, strict=True):
+                key = row["dedupe_key"]
+                if key and key in seen:
+                    out.append(ItemResult(result.index, result.event_id, "duplicate"))
+                    continue
+                if key:
+                    seen.add(key)
+                fresh.append(row)
+                out.append(result)
+            if fresh:
+                s.execute(insert(BufferRow), fresh)
+        return out
+    except IntegrityError:
+        return _insert_one_by_one(state, rows, results)
+
+
+def _insert_one_by_one(
+    state: StateStore, rows: list[dict[str, Any]], results: list[ItemResult]
+) -> list[ItemResult]:
+    out = []
+    with state.session() as s, s.begin():
+        for row, result in zip(rows, results, strict=True):
+            status = _add(s, BufferRow(**row), result.status)
+            out.append(
+                result
+                if status == result.status
+                else ItemResult(result.index, result.event_id, status)
+            )
+    return out
 
 
 def _add(s: Session, row: BufferRow, status: str) -> str:
