@@ -95,3 +95,69 @@ def test_serve_accepts_events_refuses_other_commands_and_stops_gracefully(
     with Workspace.open(workspace_dir) as ws:  # the final flush ran before exit
         assert ws.warehouse.scalar("SELECT count(*) FROM events") == 100
         assert ws.state.get_meta("workspace_id") is not None
+
+
+def test_personal_data_never_reaches_the_server_log(workspace_dir: Path) -> None:
+    with Workspace.open(workspace_dir) as ws:
+        _, token = accounts.create_token(ws.state, name="t", scopes=["members:write"], actor="t")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/api/v1"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "memberlens",
+            "serve",
+            "--port",
+            str(port),
+            "-w",
+            str(workspace_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        _wait_up(f"{base}/health", proc)
+        members = [
+            {
+                "source_member_key": "k1",
+                "email": "secret.person@example.com",
+                "phone": "13912345678",
+                "name": "李秘密",
+            },
+            {"source_member_key": "k2", "email": "not-an-email@@x", "phone": "13987654321"},
+        ]
+        answer = httpx.post(
+            f"{base}/members",
+            json=members,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token.secret}"},
+        )
+        assert answer.status_code == 202
+        assert (
+            httpx.post(
+                f"{base}/members",
+                content=b"{bad",
+                timeout=10,
+                headers={
+                    "Authorization": f"Bearer {token.secret}",
+                    "content-type": "application/json",
+                },
+            ).status_code
+            == 422
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        log, _ = proc.communicate(timeout=60)
+    assert "GET /api/v1/health" in log or "POST /api/v1/members" in log  # the log is real
+    for needle in (
+        "secret.person",
+        "13912345678",
+        "李秘密",
+        "not-an-email",
+        "13987654321",
+        token.secret,
+    ):
+        assert needle not in log
