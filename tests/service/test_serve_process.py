@@ -25,6 +25,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "memberlens", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
+
+
 def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -37,7 +47,7 @@ def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
     raise AssertionError("the server did not answer within 30 s")
 
 
-def test_serve_accepts_events_refuses_other_commands_and_stops_gracefully(
+def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
     workspace_dir: Path,
 ) -> None:
     with Workspace.open(workspace_dir) as ws:
@@ -79,22 +89,32 @@ def test_serve_accepts_events_refuses_other_commands_and_stops_gracefully(
         )
         assert answer.status_code == 202 and answer.json()["accepted"] == 100
 
-        started = time.monotonic()
-        other = subprocess.run(
-            [sys.executable, "-m", "memberlens", "quality", "-w", str(workspace_dir)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=os.environ.copy(),
+        # Other commands go through the server's API (data/server.json, mode 0600).
+        owner = workspace_dir / "data" / "server.json"
+        assert owner.is_file() and oct(owner.stat().st_mode & 0o777) == "0o600"
+        orders = workspace_dir.parent / "orders.csv"
+        orders.write_text(
+            "order_id,source_member_key,ordered_at,total_amount\n"
+            "o1,u,2025-03-01T00:00:00Z,9.90\no2,u,nope,1.00\n"
         )
-        assert other.returncode == 1 and "in use by process" in other.stderr
-        assert time.monotonic() - started < 30  # refused at once, never a hang
+        started = time.monotonic()
+        ingest = _cli(
+            "ingest", "orders", str(orders), "--source", "web", "--json", "-w", str(workspace_dir)
+        )
+        assert ingest.returncode == 0, ingest.stderr
+        assert '"loaded": 1' in ingest.stdout and '"quarantined": 1' in ingest.stdout
+        quality = _cli("quality", "--json", "-w", str(workspace_dir))
+        assert quality.returncode == 0 and '"rows": 1' in quality.stdout
+        assert time.monotonic() - started < 60  # answered, never a hang
+        refused = _cli("quality", "--quarantine", "x", "-w", str(workspace_dir))
+        assert refused.returncode == 1 and "in use by process" in refused.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     with Workspace.open(workspace_dir) as ws:  # the final flush ran before exit
         assert ws.warehouse.scalar("SELECT count(*) FROM events") == 100
-        assert ws.state.get_meta("workspace_id") is not None
+        assert ws.warehouse.scalar("SELECT count(*) FROM orders") == 1
+    assert not (workspace_dir / "data" / "server.json").exists()  # released on stop
 
 
 def test_personal_data_never_reaches_the_server_log(workspace_dir: Path) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
 
 from memberlens.cli._common import JsonOpt, QuietOpt, WorkspaceOpt, err, out, print_json, stages
-from memberlens.core.errors import UsageError
+from memberlens.cli._remote import remote_for
+from memberlens.core.errors import UsageError, WorkspaceError
 from memberlens.ingest import (
     IngestRequest,
     IngestResult,
+    TableCounts,
+    TableQuality,
     ingest_file,
     load_mapping,
     load_preset,
@@ -67,22 +70,37 @@ def ingest(
         spec = load_preset(preset)
     else:
         spec = parse_mapping("", origin="(no mapping)", name="none")
-    with (
-        Workspace.open(workspace) as ws,
-        stages(f"ingest {file.name}", quiet=quiet, total=3) as step,
-    ):
-        request = IngestRequest(
-            kind=kind,
-            path=file,
-            mapping=spec,
-            source=source,
-            timezone=ws.settings.workspace.default_timezone,
-        )
-        result = ingest_file(ws.warehouse, ws.keyring, request, progress=step)
+    try:
+        ws = Workspace.open(workspace)
+    except WorkspaceError as locked:  # a server holds the workspace: ask it
+        remote = remote_for(workspace, locked)
+        body = {
+            "kind": kind,
+            "path": str(file.resolve()),
+            "preset": preset,
+            "mapping": str(mapping.resolve()) if mapping else None,
+            "source": source,
+        }
+        result = _result_from_json(remote.call("POST", "/ingest", body))
+    else:
+        with ws, stages(f"ingest {file.name}", quiet=quiet, total=3) as step:
+            request = IngestRequest(
+                kind=kind,
+                path=file,
+                mapping=spec,
+                source=source,
+                timezone=ws.settings.workspace.default_timezone,
+            )
+            result = ingest_file(ws.warehouse, ws.keyring, request, progress=step)
     if json_out:
         print_json(result.to_json())
     else:
         _print_result(result)
+
+
+def _result_from_json(data: dict[str, Any]) -> IngestResult:
+    tables = {name: TableCounts(**counts) for name, counts in data.pop("tables").items()}
+    return IngestResult(**data, tables=tables)
 
 
 def _print_result(r: IngestResult) -> None:
@@ -113,11 +131,24 @@ def quality(
     json_out: JsonOpt = False,
 ) -> None:
     """Per table: rows, null rate per column, invalid, duplicates, orphans, time range."""
-    with Workspace.open(workspace) as ws:
+    try:
+        ws = Workspace.open(workspace)
+    except WorkspaceError as locked:  # a server holds the workspace: ask it
         if quarantine is not None:
-            _print_quarantine(ws, quarantine, json_out)
-            return
-        report = quality_report(ws.warehouse)
+            raise
+        data = remote_for(workspace, locked).call("GET", "/quality")
+        report = {
+            name: TableQuality(
+                **{**q, "time_range": tuple(q["time_range"]) if q["time_range"] else None}
+            )
+            for name, q in data.items()
+        }
+    else:
+        with ws:
+            if quarantine is not None:
+                _print_quarantine(ws, quarantine, json_out)
+                return
+            report = quality_report(ws.warehouse)
     if json_out:
         print_json({name: q.to_json() for name, q in report.items()})
         return

@@ -36,7 +36,7 @@ def serve(
 
     from memberlens.service import create_app
 
-    app = create_app(workspace.resolve())
+    app = create_app(workspace.resolve(), url=f"http://{host}:{port}")
     out.print(f"memberlens API on http://{host}:{port}/api/v1 (docs: /api/v1/docs)")
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
 

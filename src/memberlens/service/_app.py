@@ -11,14 +11,14 @@ from fastapi import APIRouter, FastAPI
 
 from memberlens import __version__
 from memberlens.core.settings import load_settings
-from memberlens.service import _problems
+from memberlens.service import _owner, _problems
 from memberlens.service._deps import RateLimiter
 from memberlens.service._runner import JobRunner
-from memberlens.service.routers import events, health
+from memberlens.service.routers import admin, events, health
 from memberlens.workspace import Workspace
 
 API = "/api/v1"
-ROUTERS: tuple[APIRouter, ...] = (health.router, events.router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, events.router, admin.router)
 
 
 def create_app(
@@ -27,8 +27,12 @@ def create_app(
     flush_interval: float | None = None,
     rate: float | None = None,
     burst: int | None = None,
+    url: str | None = None,
 ) -> FastAPI:
     """The server for the workspace at ``root``; it holds the workspace while it runs.
+
+    With ``url`` (the address it listens on) the server also writes data/server.json so
+    that CLI commands on the held workspace can go through its API.
 
     Rates and the flush interval default to the workspace's ``[server]`` settings.
     """
@@ -41,11 +45,14 @@ def create_app(
         lock = threading.Lock()
         runner = JobRunner(ws, lock, interval=flush_every)
         app.state.workspace, app.state.warehouse_lock, app.state.runner = ws, lock, runner
+        owner = _owner.claim(ws, url) if url else None
         runner.start()
         try:
             yield
         finally:
             runner.stop()  # finish the running job, flush what was accepted
+            if owner:
+                _owner.release(ws, owner)
             ws.close()
 
     app = FastAPI(
