@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +14,7 @@ from memberlens import accounts
 from memberlens.accounts import Scope
 from memberlens.privacy import KeyRing
 from memberlens.workspace import Workspace, init_workspace
-from tests.service.test_serve_process import _free_port, _wait_up
+from tests.service.test_serve_process import start_server
 
 pytestmark = pytest.mark.slow
 
@@ -37,17 +35,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             _, token = accounts.create_token(
                 ws.state, name="fuzz", actor="t", scopes=[s.value for s in Scope]
             )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "memberlens", "serve", "--port", str(port), "-w", str(root)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
+    proc, base = start_server(root, env, capture=False)
     try:
-        _wait_up(f"{base}/health", proc)
         yield base, token.secret
     finally:
         proc.send_signal(signal.SIGTERM)

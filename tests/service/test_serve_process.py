@@ -47,13 +47,11 @@ def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
     raise AssertionError("the server did not answer within 30 s")
 
 
-def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
-    workspace_dir: Path,
-) -> None:
-    with Workspace.open(workspace_dir) as ws:
-        _, token = accounts.create_token(ws.state, name="t", scopes=["events:write"], actor="t")
+def start_server(
+    workspace_dir: Path, env: dict[str, str] | None = None, *, capture: bool = True
+) -> tuple[subprocess.Popen[str], str]:
+    """A real `memberlens serve` on a free loopback port, answering; and its API base URL."""
     port = _free_port()
-    base = f"http://127.0.0.1:{port}/api/v1"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -65,13 +63,24 @@ def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
             "-w",
             str(workspace_dir),
         ],
-        stdout=subprocess.PIPE,
+        # Capture only short runs: a full pipe would block a busy server.
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
         text=True,
-        env=os.environ.copy(),
+        env=env or os.environ.copy(),
     )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    _wait_up(f"{base}/health", proc)
+    return proc, base
+
+
+def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
+    workspace_dir: Path,
+) -> None:
+    with Workspace.open(workspace_dir) as ws:
+        _, token = accounts.create_token(ws.state, name="t", scopes=["events:write"], actor="t")
+    proc, base = start_server(workspace_dir)
     try:
-        _wait_up(f"{base}/health", proc)
         events = [
             {
                 "event_id": f"p{i}",
@@ -120,26 +129,8 @@ def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
 def test_personal_data_never_reaches_the_server_log(workspace_dir: Path) -> None:
     with Workspace.open(workspace_dir) as ws:
         _, token = accounts.create_token(ws.state, name="t", scopes=["members:write"], actor="t")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/api/v1"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "memberlens",
-            "serve",
-            "--port",
-            str(port),
-            "-w",
-            str(workspace_dir),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=os.environ.copy(),
-    )
+    proc, base = start_server(workspace_dir)
     try:
-        _wait_up(f"{base}/health", proc)
         members = [
             {
                 "source_member_key": "k1",
