@@ -24,7 +24,7 @@ router = APIRouter(tags=["admin"])
 AdminToken = Annotated[TokenInfo, Depends(token_with(Scope.ADMIN))]
 
 
-class IngestIn(BaseModel):
+class IngestBody(BaseModel):
     kind: str
     path: str
     preset: str | None = None
@@ -39,7 +39,7 @@ def quality(ws: WorkspaceDep, _: AdminToken, request: Request) -> dict[str, Any]
 
 
 @router.post("/ingest", summary="Import a file on the server's machine (as `memberlens ingest`)")
-def ingest(body: IngestIn, ws: WorkspaceDep, _: AdminToken, request: Request) -> dict[str, Any]:
+def ingest(body: IngestBody, ws: WorkspaceDep, _: AdminToken, request: Request) -> dict[str, Any]:
     if body.preset and body.mapping:
         raise Problem(400, "Bad request", "give preset or mapping, not both", code="BAD_USAGE")
     if body.preset:
