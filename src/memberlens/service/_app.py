@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 
 from memberlens import __version__
 from memberlens.core.settings import load_settings
-from memberlens.service import _owner, _problems
+from memberlens.service import _owner, _problems, console
 from memberlens.service._deps import RateLimiter
 from memberlens.service._runner import JobRunner
 from memberlens.service.routers import admin, events, health
@@ -70,4 +70,5 @@ def create_app(
     _problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API)
+    console.install(app, API)
     return app

@@ -5,6 +5,7 @@ from memberlens.store._accounts import (
     AuditMemberTokenRow,
     AuditRow,
     BufferRow,
+    SessionRow,
     UserRow,
 )
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "BufferRow",
     "JobRun",
+    "SessionRow",
     "StateStore",
     "UserRow",
     "Warehouse",

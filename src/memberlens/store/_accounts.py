@@ -74,3 +74,14 @@ class BufferRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending|rejected|flushed
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     flushed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SessionRow(Base):
+    """A console login: the cookie's hash, never the cookie itself."""
+
+    __tablename__ = "console_sessions"
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,6 @@
+"""Measure: KPIs, funnels, cohorts, ROI and reports (the overview first)."""
+
+from memberlens.measure._overview import overview
+from memberlens.measure.contracts import Overview
+
+__all__ = ["Overview", "overview"]

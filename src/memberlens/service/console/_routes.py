@@ -1,0 +1,200 @@
+"""Console pages: login, logout, language, overview; and the overview as JSON."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from memberlens import accounts, measure
+from memberlens.accounts import AuthError, Permission
+from memberlens.service._deps import WorkspaceDep
+from memberlens.service._problems import problem
+from memberlens.service.console import _i18n
+from memberlens.service.console._auth import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    BadCsrf,
+    LoginRequired,
+    PageForbidden,
+    Viewer,
+    check_csrf,
+    need,
+    secure,
+)
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["console"])
+Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
+Period = Annotated[int, Query(ge=1, le=3650, description="Days back from the last data day.")]
+
+
+def render(
+    request: Request,
+    name: str,
+    who: Viewer | None,
+    status: int = 200,
+    csrf: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    locale = who.user.locale if who else request.cookies.get("ml_locale", "en")
+    helpers = {
+        "t": lambda key: _i18n.translate(key, locale),
+        "number": lambda v: _i18n.number(v, locale),
+        "percent": lambda v: _i18n.percent(v, locale),
+        "day": lambda v: _i18n.day(v, locale),
+    }
+    return TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {
+            "user": who.user if who else None,
+            "csrf": csrf if csrf is not None else (who.csrf if who else ""),
+            "locale": locale,
+            **helpers,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+@pages.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    page = render(request, "login.html", None, csrf=token, error=None)
+    page.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure(request))
+    return page
+
+
+@pages.post("/login")
+def login(
+    request: Request,
+    ws: WorkspaceDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    check_csrf(request.cookies.get(CSRF_COOKIE), csrf)
+    address = request.client.host if request.client else None
+    try:
+        user = accounts.authenticate(ws.state, email=email, password=password, address=address)
+    except AuthError as refused:
+        key = {"LOCKED": "locked", "DISABLED": "disabled"}.get(refused.code, "bad_login")
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            csrf=csrf,
+            error=_i18n.translate(key, request.cookies.get("ml_locale", "en")),
+        )
+    secret, _ = accounts.start_session(ws.state, user)
+    answer = RedirectResponse("/", status_code=303)
+    answer.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+        max_age=12 * 3600,
+    )
+    return answer
+
+
+@pages.post("/logout")
+def logout(
+    request: Request, ws: WorkspaceDep, who: Reader, csrf: Annotated[str, Form()]
+) -> Response:
+    check_csrf(who.csrf, csrf)
+    accounts.end_session(ws.state, who.secret)
+    answer = RedirectResponse("/login", status_code=303)
+    answer.delete_cookie(SESSION_COOKIE)
+    return answer
+
+
+@pages.post("/language")
+def language(
+    request: Request,
+    ws: WorkspaceDep,
+    who: Reader,
+    locale: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    check_csrf(who.csrf, csrf)
+    accounts.set_locale(ws.state, user_id=who.user.user_id, locale=locale)
+    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+
+
+def _overview(request: Request, ws: WorkspaceDep, period: int) -> measure.Overview:
+    with request.app.state.warehouse_lock:
+        return measure.overview(ws.warehouse, period_days=period)
+
+
+@pages.get("/")
+def overview_page(
+    request: Request, ws: WorkspaceDep, who: Reader, period: Period = 30
+) -> HTMLResponse:
+    o = _overview(request, ws, period)
+    trend = {
+        "months": [m for m, _, _ in o.trend],
+        "orders": [n for _, n, _ in o.trend],
+        "revenue": [float(r) for _, _, r in o.trend],
+    }
+    channels = {"names": [c for c, _ in o.channels], "counts": [n for _, n in o.channels]}
+    return render(
+        request,
+        "overview.html",
+        who,
+        o=o,
+        trend_json=json.dumps(trend),
+        channels_json=json.dumps(channels, ensure_ascii=False),
+    )
+
+
+@api.get("/overview", summary="The overview figures (console session with data:read)")
+def overview_json(
+    request: Request, ws: WorkspaceDep, _: Reader, period: Period = 30
+) -> dict[str, Any]:
+    return _overview(request, ws, period).to_json()
+
+
+@pages.get("/static/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """Plotly's JavaScript from the installed plotly package: nothing from a CDN."""
+    path = resources.files("plotly") / "package_data" / "plotly.min.js"
+    return FileResponse(
+        str(path), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+def install(app: FastAPI, api_prefix: str) -> None:
+    app.include_router(pages)
+    app.include_router(api, prefix=api_prefix)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _: LoginRequired) -> Response:
+        if request.url.path.startswith(api_prefix):
+            return problem(401, "Not logged in", "log in to the console first", "NO_SESSION")
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, exc: PageForbidden) -> Response:
+        if request.url.path.startswith(api_prefix):
+            return problem(403, "Forbidden", "your role may not do this", "FORBIDDEN")
+        return render(request, "forbidden.html", exc.viewer, status=403)
+
+    @app.exception_handler(BadCsrf)
+    async def _csrf(request: Request, _: BadCsrf) -> Response:
+        return problem(
+            403,
+            "Form expired",
+            "the form's security token is missing or stale; reload the page and try again",
+            "CSRF",
+        )
