@@ -59,6 +59,12 @@ class Workspace:
         self.close()
 
 
+def open_state(root: Path) -> StateStore:
+    """The workspace's state DB alone: open even while a server holds the warehouse."""
+    root = root.resolve()
+    return StateStore.open(state_url(root, load_settings(root)))
+
+
 def key_file_for(settings: Settings) -> Path:
     if settings.privacy.key_file:
         return Path(settings.privacy.key_file).expanduser()

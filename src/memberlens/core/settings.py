@@ -55,6 +55,34 @@ class ServerSettings(BaseModel):
     flush_interval_seconds: float = Field(
         2.0, description="How often the job runner flushes the ingest buffer."
     )
+    console_wait_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a console page waits for the warehouse while a job holds it.",
+    )
+
+
+class JobsSettings(BaseModel):
+    refresh_at: str = Field(
+        "",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
+        description="Daily refresh time HH:MM in the workspace time zone; empty = none.",
+    )
+    watch_folder: str = Field(
+        "",
+        description=(
+            "Folder (relative to the workspace) watched for files to import, one "
+            "subfolder per kind (inbox/orders/...); empty = no watching."
+        ),
+    )
+    watch_interval_seconds: float = Field(30.0, gt=0, description="How often to look.")
+    presets: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'Preset per kind for watched files, e.g. {orders = "cdnow"}; a '
+            "mapping.toml in the kind's folder wins."
+        ),
+    )
 
 
 class Settings(BaseSettings):
@@ -69,6 +97,7 @@ class Settings(BaseSettings):
     state: StateSettings = StateSettings()
     privacy: PrivacySettings = PrivacySettings()
     server: ServerSettings = ServerSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @classmethod
     def settings_customise_sources(

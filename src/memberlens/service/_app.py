@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from memberlens import __version__
 from memberlens.core.settings import load_settings
 from memberlens.service import _owner, _problems, console
 from memberlens.service._deps import RateLimiter
+from memberlens.service._gate import WarehouseGate
 from memberlens.service._runner import JobRunner
 from memberlens.service.routers import admin, events, health
 from memberlens.workspace import Workspace
@@ -42,9 +42,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ws = Workspace.open(root)
-        lock = threading.Lock()
-        runner = JobRunner(ws, lock, interval=flush_every)
-        app.state.workspace, app.state.warehouse_lock, app.state.runner = ws, lock, runner
+        gate = WarehouseGate(wait_seconds=server.console_wait_seconds)
+        runner = JobRunner(ws, gate, flush_every=flush_every)
+        app.state.workspace, app.state.runner = ws, runner
+        app.state.gate = app.state.warehouse_lock = gate
         owner = _owner.claim(ws, url) if url else None
         runner.start()
         try:

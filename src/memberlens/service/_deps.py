@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from memberlens import accounts
 from memberlens.accounts import AuthError, Scope, TokenInfo
+from memberlens.service._gate import WarehouseGate
 from memberlens.service._problems import Problem
 from memberlens.workspace import Workspace
 
@@ -21,6 +22,14 @@ def get_workspace(request: Request) -> Workspace:
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
+
+
+def get_gate(request: Request) -> WarehouseGate:
+    gate: WarehouseGate = request.app.state.gate
+    return gate
+
+
+GateDep = Annotated[WarehouseGate, Depends(get_gate)]
 
 
 def _bearer(request: Request) -> str:

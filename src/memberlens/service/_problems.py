@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from memberlens.accounts import AuthError
 from memberlens.core.errors import MemberlensError, UsageError, WorkspaceError
+from memberlens.service._gate import WarehouseBusy
 
 log = logging.getLogger("memberlens.service")
 PROBLEM = "application/problem+json"
@@ -46,6 +47,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def busy_text(exc: WarehouseBusy) -> str:
+    since = f" since {exc.since:%H:%M:%S} UTC" if exc.since else ""
+    return (
+        f"the warehouse is busy with {exc.holder}{since}; waited {exc.waited:g} s. "
+        "Try again in a minute: pages that read it are back when the job ends."
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -64,6 +73,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(WorkspaceError)
     async def _busy(_: Request, exc: WorkspaceError) -> JSONResponse:
         return problem(503, "Busy", exc.message, exc.code, {"Retry-After": "5"})
+
+    @app.exception_handler(WarehouseBusy)
+    async def _gate(_: Request, exc: WarehouseBusy) -> JSONResponse:
+        return problem(503, "Busy", busy_text(exc), "WAREHOUSE_BUSY", {"Retry-After": "30"})
 
     @app.exception_handler(MemberlensError)
     async def _domain(_: Request, exc: MemberlensError) -> JSONResponse:

@@ -9,6 +9,14 @@ from memberlens.store._accounts import (
     UserRow,
 )
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
+from memberlens.store._jobs import (
+    JobRecord,
+    finish_job,
+    interrupt_stale_runs,
+    recent_jobs,
+    start_job,
+)
+from memberlens.store._online import MemberSummaryRow
 from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._warehouse import Warehouse
 
@@ -19,14 +27,20 @@ __all__ = [
     "AuditRow",
     "Base",
     "BufferRow",
+    "JobRecord",
     "JobRun",
+    "MemberSummaryRow",
     "SessionRow",
     "StateStore",
     "UserRow",
     "Warehouse",
     "WorkspaceMeta",
     "column_type",
+    "finish_job",
+    "interrupt_stale_runs",
     "q",
+    "recent_jobs",
     "sql_type",
     "sqlite_url",
+    "start_job",
 ]

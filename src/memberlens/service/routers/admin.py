@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
+from memberlens import pipeline
 from memberlens.accounts import Scope, TokenInfo
 from memberlens.ingest import (
     IngestRequest,
@@ -17,7 +19,7 @@ from memberlens.ingest import (
     parse_mapping,
     quality_report,
 )
-from memberlens.service._deps import WorkspaceDep, token_with
+from memberlens.service._deps import GateDep, WorkspaceDep, token_with
 from memberlens.service._problems import Problem
 
 router = APIRouter(tags=["admin"])
@@ -33,13 +35,13 @@ class IngestBody(BaseModel):
 
 
 @router.get("/quality", summary="Data quality per raw table (as `memberlens quality --json`)")
-def quality(ws: WorkspaceDep, _: AdminToken, request: Request) -> dict[str, Any]:
-    with request.app.state.warehouse_lock:
+def quality(ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> dict[str, Any]:
+    with gate.hold("quality"):
         return {name: q.to_json() for name, q in quality_report(ws.warehouse).items()}
 
 
 @router.post("/ingest", summary="Import a file on the server's machine (as `memberlens ingest`)")
-def ingest(body: IngestBody, ws: WorkspaceDep, _: AdminToken, request: Request) -> dict[str, Any]:
+def ingest(body: IngestBody, ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> dict[str, Any]:
     if body.preset and body.mapping:
         raise Problem(400, "Bad request", "give preset or mapping, not both", code="BAD_USAGE")
     if body.preset:
@@ -56,5 +58,16 @@ def ingest(body: IngestBody, ws: WorkspaceDep, _: AdminToken, request: Request) 
         timezone=ws.settings.workspace.default_timezone,
     )
     spec.targets(body.kind)  # a bad kind is a 400 before the warehouse is touched
-    with request.app.state.warehouse_lock:
+    with gate.hold("ingest"):
         return ingest_file(ws.warehouse, ws.keyring, job).to_json()
+
+
+class RefreshBody(BaseModel):
+    as_of: date | None = Field(None, description="See only data before this day (UTC).")
+    steps: list[str] | None = Field(None, description="Run only these steps, in order.")
+
+
+@router.post("/refresh", summary="Run the refresh pipeline now (as `memberlens refresh`)")
+def refresh(body: RefreshBody, ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> dict[str, Any]:
+    with gate.hold("refresh"):
+        return pipeline.refresh(ws, as_of=body.as_of, only=body.steps).to_json()

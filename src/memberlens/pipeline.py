@@ -1,0 +1,112 @@
+"""The refresh pipeline: the order of the steps, nothing else.
+
+DESIGN's order is ``identity → text insights → features → tiers & points → tags →
+predictions → segments → recommendations → signals → online tables``; each step reads
+only raw tables, earlier steps' outputs or its own previous snapshot. Steps join this
+list as the domains that compute them land; today the pipeline publishes the online
+tables. Every run is recorded in ``job_runs`` with each step's time and summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from memberlens import online
+from memberlens.core.clock import utc_now
+from memberlens.core.errors import UsageError
+from memberlens.store import finish_job, start_job
+from memberlens.workspace import Workspace
+
+JOB = "refresh"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    summary: str
+    run: Callable[[Workspace, datetime], dict[str, Any]]
+
+
+def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    published = online.publish_member_summaries(ws.state, ws.warehouse, as_of=as_of)
+    return {"member_summaries": published}
+
+
+STEPS: tuple[Step, ...] = (
+    Step("online", "publish the online tables the request path reads", _online_tables),
+)
+
+
+@dataclass
+class RefreshResult:
+    run_id: str
+    as_of: datetime
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of.isoformat(),
+            "steps": self.steps,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def step_names() -> list[str]:
+    return [s.name for s in STEPS]
+
+
+def cutoff(as_of: date | None) -> datetime:
+    """The instant a refresh sees data before: midnight UTC of ``as_of``, else now."""
+    if as_of is None:
+        return utc_now()
+    return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+
+
+def refresh(
+    ws: Workspace,
+    *,
+    as_of: date | None = None,
+    only: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RefreshResult:
+    """Run the pipeline's steps in order (or only the named ones) on data before ``as_of``.
+
+    Examples
+    --------
+    >>> step_names()
+    ['online']
+    """
+    unknown = sorted(set(only or []) - set(step_names()))
+    if unknown:
+        raise UsageError(
+            f"unknown step {', '.join(unknown)}; the steps are: {', '.join(step_names())}"
+        )
+    moment = cutoff(as_of)
+    chosen = [s for s in STEPS if not only or s.name in only]
+    run_id = start_job(ws.state, JOB, {"as_of": moment.isoformat(), "steps": step_names()})
+    result = RefreshResult(run_id, moment)
+    started = time.perf_counter()
+    try:
+        for step in chosen:
+            if progress:
+                progress(step.name)
+            begun = time.perf_counter()
+            detail = step.run(ws, moment)
+            result.steps[step.name] = {**detail, "seconds": round(time.perf_counter() - begun, 3)}
+    except Exception as exc:
+        finish_job(
+            ws.state,
+            run_id,
+            status="failed",
+            detail={"error": f"{type(exc).__name__}: {exc}", "steps": result.steps},
+        )
+        raise
+    result.seconds = time.perf_counter() - started
+    finish_job(ws.state, run_id, status="succeeded", detail=result.to_json())
+    return result

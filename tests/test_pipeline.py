@@ -1,0 +1,103 @@
+"""The refresh pipeline: steps in order, point-in-time cut-off, job runs, online summaries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from memberlens import online, pipeline
+from memberlens.core.errors import UsageError
+from memberlens.store import recent_jobs
+from memberlens.workspace import Workspace
+from tests.ingest.helpers import run, write
+
+ORDERS = """order_id,source,source_member_key,ordered_at,total_amount,status
+o1,pos,m1,2025-05-01T10:00:00Z,10.00,completed
+o2,pos,m1,2025-05-20T10:00:00Z,20.00,completed
+o3,app,m2,2025-05-25T10:00:00Z,5.50,completed
+o4,app,m2,2025-05-26T10:00:00Z,99.00,refunded
+o5,pos,m1,2025-06-10T10:00:00Z,7.25,completed
+"""
+EVENTS = """event_id,source,source_member_key,event_type,occurred_at
+e1,app,m2,view,2025-05-30T08:00:00Z
+e2,app,m3,view,2025-05-02T08:00:00Z
+e3,app,m3,view,2025-07-01T08:00:00Z
+"""
+
+
+@pytest.fixture
+def shop(workspace: Workspace, tmp_path: Path) -> Workspace:
+    run(workspace, "orders", write(tmp_path / "o.csv", ORDERS))
+    run(workspace, "events", write(tmp_path / "e.csv", EVENTS))
+    return workspace
+
+
+def _member(ws: Workspace, source: str, key: str) -> str:
+    found = ws.warehouse.scalar(
+        "SELECT member_id FROM member_map WHERE source = ? AND source_member_key = ?",
+        [source, key],
+    )
+    assert found, f"{source}/{key} is not in member_map"
+    return str(found)
+
+
+def test_refresh_publishes_summaries_of_data_before_the_cut_off(shop: Workspace) -> None:
+    result = pipeline.refresh(shop, as_of=date(2025, 6, 1))
+    assert result.steps["online"]["member_summaries"] == 3  # m1, m2 and the browser m3
+    m1 = online.member_summary(shop.state, _member(shop, "pos", "m1"))
+    m2 = online.member_summary(shop.state, _member(shop, "app", "m2"))
+    m3 = online.member_summary(shop.state, _member(shop, "app", "m3"))
+    assert m1 and m2 and m3
+    # o5 (June 10) lies after the cut-off; o4 was refunded.
+    assert (m1.orders, m1.revenue, m1.last_order_at) == (
+        2,
+        Decimal("30.00"),
+        datetime(2025, 5, 20, 10),
+    )
+    assert (m2.orders, m2.revenue, m2.last_event_at) == (
+        1,
+        Decimal("5.50"),
+        datetime(2025, 5, 30, 8),
+    )
+    assert (m3.orders, m3.revenue, m3.last_event_at) == (
+        0,
+        Decimal("0.00"),
+        datetime(2025, 5, 2, 8),
+    )
+    assert m1.as_of == datetime(2025, 6, 1)
+
+    later = pipeline.refresh(shop, as_of=date(2025, 7, 2))
+    assert later.steps["online"]["member_summaries"] == 3  # replaced, not appended
+    m1 = online.member_summary(shop.state, _member(shop, "pos", "m1"))
+    assert m1 and (m1.orders, m1.revenue) == (3, Decimal("37.25"))
+    assert online.member_summary(shop.state, "nobody") is None
+
+
+def test_each_refresh_is_a_recorded_job_run(shop: Workspace) -> None:
+    first = pipeline.refresh(shop, as_of=date(2025, 6, 1))
+    runs = recent_jobs(shop.state, job="refresh")
+    assert [r.run_id for r in runs] == [first.run_id]
+    assert runs[0].status == "succeeded" and runs[0].detail["steps"]["online"]
+    assert runs[0].duration_ms is not None and runs[0].duration_ms >= 0
+
+
+def test_unknown_steps_are_refused_before_anything_runs(shop: Workspace) -> None:
+    with pytest.raises(UsageError, match="the steps are: online"):
+        pipeline.refresh(shop, only=["features", "online"])
+    assert recent_jobs(shop.state) == []
+
+
+def test_a_failing_step_is_recorded_as_failed(
+    shop: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_ws: Workspace, _at: datetime) -> dict[str, object]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "STEPS", (pipeline.Step("online", "x", broken),))
+    with pytest.raises(RuntimeError):
+        pipeline.refresh(shop)
+    (failed,) = recent_jobs(shop.state)
+    assert failed.status == "failed" and "disk full" in failed.detail["error"]
