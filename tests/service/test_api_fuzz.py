@@ -14,7 +14,7 @@ from memberlens import accounts
 from memberlens.accounts import Scope
 from memberlens.privacy import KeyRing
 from memberlens.workspace import Workspace, init_workspace
-from tests.service.test_serve_process import start_server
+from tests.servers import start_server
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,9 @@ import pytest
 
 from memberlens import accounts
 from memberlens.workspace import Workspace
+from tests.servers import start_server
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,45 +27,6 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         env=os.environ.copy(),
     )
-
-
-def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the server exited during start-up"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not answer within 30 s")
-
-
-def start_server(
-    workspace_dir: Path, env: dict[str, str] | None = None, *, capture: bool = True
-) -> tuple[subprocess.Popen[str], str]:
-    """A real `memberlens serve` on a free loopback port, answering; and its API base URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "memberlens",
-            "serve",
-            "--port",
-            str(port),
-            "-w",
-            str(workspace_dir),
-        ],
-        # Capture only short runs: a full pipe would block a busy server.
-        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env or os.environ.copy(),
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    _wait_up(f"{base}/health", proc)
-    return proc, base
 
 
 def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
