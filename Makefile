@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@bash scripts/test-services.sh
+	@bash scripts/test-browser.sh
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 

@@ -11,6 +11,8 @@ set -u
 PG_PORT=55432
 PG_DB=memberlens_test
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/apt.sh
+. "$REPO/scripts/apt.sh"
 # Unix socket paths are limited to ~107 bytes; a deep checkout falls back to /tmp.
 PG_DIR="$REPO/test-artifacts/pg"
 [ ${#PG_DIR} -gt 80 ] && PG_DIR="/tmp/memberlens-test-pg-$PG_PORT"
@@ -52,9 +54,8 @@ install_server() {
     [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1 ||
         skip "server binaries missing and this is not Debian/Ubuntu; install postgresql or set MEMBERLENS_TEST_PG_URL"
     say "installing postgresql with apt-get (once per machine)"
-    export DEBIAN_FRONTEND=noninteractive
     local log=/tmp/memberlens-apt-postgresql.log
-    { apt-get update -qq && apt-get install -y -qq postgresql; } >"$log" 2>&1 ||
+    apt_install "$log" postgresql ||
         skip "apt-get install postgresql failed (see $log); install it or set MEMBERLENS_TEST_PG_URL"
 }
 
