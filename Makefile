@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 .PHONY: demo test test-fast lint bench docs clean lock help
 
 help:
-	@echo "make demo   - create .venv, install, build and ingest the demo workspace in ./demo"
+	@echo "make demo   - create .venv, install, build the demo workspace in ./demo and serve it"
 	@echo "make test   - install what the tests need and run them all"
 	@echo "make lint   - ruff, mypy, import layering, codespell"
 	@echo "make bench  - benchmarks with their peers and ratios (not part of the tests)"
@@ -20,9 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -c constraints.txt -e ".[test]"
 	@touch $@
 
+# The console's address; `make demo DEMO_PORT=8080` when 8000 is taken.
+DEMO_PORT ?= 8000
+
 demo: $(STAMP)
-	$(BIN)/memberlens demo demo
+	$(BIN)/memberlens demo demo --console http://127.0.0.1:$(DEMO_PORT)
 	@echo "memberlens is installed in .venv: run 'source .venv/bin/activate' to use it directly"
+	@echo "starting the server on the demo workspace; Ctrl-C stops it"
+	$(BIN)/memberlens serve -w demo --port $(DEMO_PORT)
 
 test: $(STAMP)
 	@bash scripts/test-services.sh

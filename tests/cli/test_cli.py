@@ -46,7 +46,9 @@ def json_of(*args: str, schema: str) -> Any:
 
 
 def test_docs_hold_a_schema_for_every_json_command() -> None:
-    assert {"init", "ingest", "quality", "quality-quarantine", "demo"} <= set(schemas())
+    assert {"init", "ingest", "quality", "quality-quarantine", "demo", "refresh", "jobs"} <= set(
+        schemas()
+    )
 
 
 def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
@@ -66,6 +68,13 @@ def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
     )
     assert rejected == [{"line": 3, "column": "ordered_at", "reason": rejected[0]["reason"]}]
     assert "'not-a-date' is not a valid timestamp" in rejected[0]["reason"]
+    refreshed = json_of("refresh", "-w", str(ws), "--as-of", "2024-06-01", schema="refresh")
+    assert refreshed["steps"]["online"]["member_summaries"] == 1
+    assert refreshed["as_of"].startswith("2024-06-01T00:00:00")
+    (run,) = json_of("jobs", "-w", str(ws), schema="jobs")
+    assert (run["run_id"], run["status"]) == (refreshed["run_id"], "succeeded")
+    bad = cli("refresh", "-w", str(ws), "--as-of", "June")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
 
 def test_settings_come_from_toml_and_env(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from memberlens.demo import run_demo
+from memberlens import accounts
+from memberlens.demo import demo_accounts, run_demo
 from memberlens.privacy import KeyRing
+from memberlens.store import MemberSummaryRow, recent_jobs
 from memberlens.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -56,6 +58,23 @@ def test_rerunning_the_demo_loads_nothing_twice(demo_dir: Path) -> None:
     assert not report.generated
     assert all(r.loaded == 0 for r in report.imports)
     assert all(r.duplicates + r.quarantined == r.read for r in report.imports)
+
+
+def test_every_role_gets_an_account_that_can_log_in(demo_dir: Path) -> None:
+    with Workspace.open(demo_dir) as ws:
+        made = demo_accounts(ws)  # a second run: the same accounts, new passwords
+        assert sorted(role for role, _, _ in made) == sorted(r.value for r in accounts.Role)
+        for role, email, password in made:
+            user = accounts.authenticate(ws.state, email=email, password=password, address=None)
+            assert user.role == role
+
+
+def test_the_demo_ends_with_a_refresh(demo_dir: Path) -> None:
+    with Workspace.open(demo_dir) as ws:
+        run = recent_jobs(ws.state, job="refresh")[0]
+        published = ws.state.session().query(MemberSummaryRow).count()
+    assert run.status == "succeeded"
+    assert published == run.detail["steps"]["online"]["member_summaries"] >= MEMBERS
 
 
 def _contacts(sources: Path) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -34,7 +35,8 @@ def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
 ) -> None:
     with Workspace.open(workspace_dir) as ws:
         _, token = accounts.create_token(ws.state, name="t", scopes=["events:write"], actor="t")
-    proc, base = start_server(workspace_dir)
+    env = {**os.environ, "MEMBERLENS_JOBS__WATCH_INTERVAL_SECONDS": "0.5"}
+    proc, base = start_server(workspace_dir, env)
     try:
         events = [
             {
@@ -69,7 +71,23 @@ def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
         assert '"loaded": 1' in ingest.stdout and '"quarantined": 1' in ingest.stdout
         quality = _cli("quality", "--json", "-w", str(workspace_dir))
         assert quality.returncode == 0 and '"rows": 1' in quality.stdout
+        refresh = _cli("refresh", "--json", "-w", str(workspace_dir))
+        assert refresh.returncode == 0, refresh.stderr
+        # "u" of the event API and "u" of the web shop stay two members until identity
+        # resolution links them.
+        assert json.loads(refresh.stdout)["steps"]["online"]["member_summaries"] == 2
         assert time.monotonic() - started < 60  # answered, never a hang
+
+        # The job runner imports settled files dropped into the watched folder.
+        dropped = workspace_dir / "inbox" / "orders" / "more.csv"
+        dropped.write_text("order_id,source_member_key,ordered_at\no9,u,2025-03-02\n")
+        os.utime(dropped, (time.time() - 60, time.time() - 60))
+        deadline = time.monotonic() + 30
+        while dropped.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert list((dropped.parent / "done").glob("*-more.csv")), "not imported"
+        runs = json.loads(_cli("jobs", "--json", "-w", str(workspace_dir)).stdout)
+        assert [r["status"] for r in runs if r["job"] == "import watched"] == ["succeeded"]
         refused = _cli("quality", "--quarantine", "x", "-w", str(workspace_dir))
         assert refused.returncode == 1 and "in use by process" in refused.stderr
     finally:
@@ -77,7 +95,7 @@ def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
         proc.wait(timeout=60)
     with Workspace.open(workspace_dir) as ws:  # the final flush ran before exit
         assert ws.warehouse.scalar("SELECT count(*) FROM events") == 100
-        assert ws.warehouse.scalar("SELECT count(*) FROM orders") == 1
+        assert ws.warehouse.scalar("SELECT count(*) FROM orders") == 2
     assert not (workspace_dir / "data" / "server.json").exists()  # released on stop
 
 

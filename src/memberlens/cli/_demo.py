@@ -22,19 +22,23 @@ def demo(
     directory: Annotated[Path, typer.Argument(help="Demo workspace folder.")] = Path("demo"),
     members: Annotated[int, typer.Option(min=100, help="Members to generate.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
+    console: Annotated[
+        str, typer.Option(help="Where the console will listen, for the printed address.")
+    ] = "http://127.0.0.1:8000",
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Build a demo workspace from a deterministic synthetic member base and ingest it."""
+    """Build a demo workspace from a deterministic synthetic member base, ingest it,
+    refresh it, and make one console account per role (passwords printed once)."""
     from memberlens.demo import LOAD_ORDER, run_demo  # numpy-heavy: load only when asked
 
-    # generate, init, then one stage per file (generation reports its own sub-steps)
-    with stages("demo", quiet=quiet, total=2 + len(LOAD_ORDER)) as step:
+    # generate, init, one stage per file, refresh, accounts
+    with stages("demo", quiet=quiet, total=4 + len(LOAD_ORDER)) as step:
         report = run_demo(directory, members=members, seed=seed, progress=step)
     if json_out:
         print_json(_as_json(report))
     else:
-        _print(report, directory)
+        _print(report, directory, console)
 
 
 def _as_json(report: DemoReport) -> dict[str, object]:
@@ -43,10 +47,12 @@ def _as_json(report: DemoReport) -> dict[str, object]:
         "generated": report.generated,
         "stages": {k: round(v, 3) for k, v in report.stages.items()},
         "imports": [r.to_json() for r in report.imports],
+        "refresh": report.refresh,
+        "accounts": [{"role": r, "email": e, "password": p} for r, e, p in report.accounts],
     }
 
 
-def _print(report: DemoReport, directory: Path) -> None:
+def _print(report: DemoReport, directory: Path, console: str) -> None:
     grid = RichTable("file", "read", "loaded", "quarantined", "dupes", "orphans", "s")
     for r in report.imports:
         grid.add_row(
@@ -66,6 +72,11 @@ def _print(report: DemoReport, directory: Path) -> None:
         f"init {report.stages.get('init', 0.0):.1f} s"
     )
     out.print(f"total {sum(report.stages.values()):.1f} s; workspace {report.workspace}")
+    people = RichTable("role", "log in as", "password (new on every run)")
+    for role, email, password in report.accounts:
+        people.add_row(role, email, password)
+    out.print(people)
+    out.print(f"console: {console} (`make demo` starts it; else `memberlens serve -w {directory}`)")
     out.print("next steps:")
     out.print(f"  memberlens quality --workspace {directory}")
     out.print("  memberlens schema               # the canonical data model")

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from memberlens import accounts, pipeline
+from memberlens.core.errors import UsageError
 from memberlens.demo._synth import DemoTruth, generate_sources
 from memberlens.ingest import IngestRequest, IngestResult, ingest_file, parse_mapping
 from memberlens.workspace import Workspace, init_workspace
@@ -25,6 +27,7 @@ LOAD_ORDER: tuple[tuple[str, str], ...] = (
     ("touches", "touches.csv"),
 )
 SOURCES = "sources"
+ACCOUNT_DOMAIN = "demo.memberlens.dev"
 
 
 @dataclass
@@ -36,6 +39,9 @@ class DemoReport:
     generated: bool
     stages: dict[str, float] = field(default_factory=dict)
     imports: list[IngestResult] = field(default_factory=list)
+    # (role, e-mail, password): fresh passwords on every run, shown once, stored hashed
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    refresh: dict[str, object] = field(default_factory=dict)
 
 
 def run_demo(
@@ -74,7 +80,31 @@ def run_demo(
             )
             report.imports.append(ingest_file(ws.warehouse, ws.keyring, request))
             timings[f"ingest {name}"] = time.perf_counter() - start
+        start = time.perf_counter()
+        say("refresh")
+        report.refresh = pipeline.refresh(ws).to_json()
+        timings["refresh"] = time.perf_counter() - start
+        say("accounts")
+        report.accounts = demo_accounts(ws)
     return report
+
+
+def demo_accounts(ws: Workspace) -> list[tuple[str, str, str]]:
+    """One account per role, so that a newcomer can log in at once as any of them.
+
+    Passwords are generated anew on every run (and only their hashes kept), so that
+    the demo can print them each time without storing them anywhere.
+    """
+    made = []
+    for role in accounts.Role:
+        email = f"{role.value.replace('_', '-')}@{ACCOUNT_DOMAIN}"
+        try:
+            _, secret = accounts.create_user(ws.state, email=email, role=role.value, actor="demo")
+        except UsageError:  # made by an earlier run
+            secret = accounts.reset_password(ws.state, email=email, actor="demo")
+        assert secret is not None
+        made.append((role.value, email, secret.secret))
+    return made
 
 
 def _sources(
