@@ -37,10 +37,6 @@ def test_overview_draws_both_charts_without_javascript_errors(console_page: Cons
     assert_clean(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Plotly.js 3 ignores a plain-string `title`; overview.html must pass {text: ...}",
-)
 def test_overview_charts_show_their_titles(console_page: ConsolePage) -> None:
     page = console_page("marketer")
     expect_charts(page, "#trend", "#channels")

@@ -72,11 +72,15 @@ def _print(report: DemoReport, directory: Path, console: str) -> None:
         f"init {report.stages.get('init', 0.0):.1f} s"
     )
     out.print(f"total {sum(report.stages.values()):.1f} s; workspace {report.workspace}")
-    people = RichTable("role", "log in as", "password (new on every run)")
+    out.print(f"refresh {report.stages.get('refresh', 0.0):.1f} s")
+    # Plain lines, never a table that a narrow terminal would cut: people copy these.
+    out.print(
+        f"console: {console} (`make demo` starts it; else `memberlens serve -w {directory}`)",
+        soft_wrap=True,
+    )
+    out.print("log in as (passwords are new on every run):")
     for role, email, password in report.accounts:
-        people.add_row(role, email, password)
-    out.print(people)
-    out.print(f"console: {console} (`make demo` starts it; else `memberlens serve -w {directory}`)")
+        out.print(f"  {role:<16} {email:<32} {password}", soft_wrap=True)
     out.print("next steps:")
     out.print(f"  memberlens quality --workspace {directory}")
     out.print("  memberlens schema               # the canonical data model")
