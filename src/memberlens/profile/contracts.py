@@ -1,0 +1,150 @@
+"""What crosses the profile boundary: search hits and the member card."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from memberlens.core.errors import MemberlensError
+
+EVENTS_SHOWN = 200  # the timeline's cap: the newest events only
+ORDERS_SHOWN = 200
+HITS_SHOWN = 50
+
+
+class MemberNotFound(MemberlensError, LookupError):
+    """No source record maps to the member id asked for."""
+
+    code = "MEMBER_NOT_FOUND"
+
+
+class MatchedBy(StrEnum):
+    """How a search text was read: which look-up found the members."""
+
+    EMAIL = "email"  # blind index of the normalised address
+    PHONE = "phone"  # blind index of the E.164 number
+    KEY = "key"  # member id or a source's own member key
+    NOTHING = "nothing"  # empty search text
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Who asks for clear personal data; every such view is written to the audit log."""
+
+    actor: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    """One search hit; personal values are always masked here."""
+
+    member_id: str
+    sources: tuple[str, ...]
+    name: str | None
+    phone: str | None
+    email: str | None
+    city: str | None
+    signup_at: date | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    matched_by: MatchedBy
+    members: tuple[MemberSummary, ...]
+    truncated: bool  # more members matched than HITS_SHOWN
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["matched_by"] = self.matched_by.value
+        data["members"] = [
+            {**asdict(m), "sources": list(m.sources), "signup_at": _iso(m.signup_at)}
+            for m in self.members
+        ]
+        return data
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One source's record of the member; personal values masked unless revealed."""
+
+    source: str
+    source_member_key: str
+    name: str | None
+    gender: str | None
+    birth_date: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+    city: str | None
+    region: str | None
+    occupation: str | None
+    education: str | None
+    signup_at: datetime | None
+    signup_channel: str | None
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    source: str
+    order_id: str
+    ordered_at: datetime | None
+    channel: str | None
+    status: str | None
+    total_amount: Decimal | None
+    lines: int  # order lines loaded for the order
+    units: int  # sum of the lines' quantities
+
+
+@dataclass(frozen=True)
+class EventLine:
+    event_id: str
+    occurred_at: datetime | None
+    event_type: str
+    source: str
+    channel: str | None
+    product_id: str | None
+    category: str | None
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    """A member read through member_map: every source record, orders and events.
+
+    ``orders`` and ``events`` are newest first and capped (``ORDERS_SHOWN``,
+    ``EVENTS_SHOWN``); ``order_count`` and ``event_count`` are the full totals.
+    """
+
+    member_id: str
+    revealed: bool
+    records: tuple[SourceRecord, ...]
+    orders: tuple[OrderLine, ...]
+    order_count: int
+    revenue: Decimal  # sum of total_amount over all the member's orders
+    events: tuple[EventLine, ...]
+    event_count: int
+    audit_seq: int | None = None  # the audit entry that recorded a revealed view
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["revenue"] = str(self.revenue)
+        data["records"] = [{**asdict(r), "signup_at": _iso(r.signup_at)} for r in self.records]
+        data["orders"] = [
+            {
+                **asdict(o),
+                "ordered_at": _iso(o.ordered_at),
+                "total_amount": None if o.total_amount is None else str(o.total_amount),
+            }
+            for o in self.orders
+        ]
+        data["events"] = [{**asdict(e), "occurred_at": _iso(e.occurred_at)} for e in self.events]
+        return data
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
