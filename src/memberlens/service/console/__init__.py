@@ -1,6 +1,15 @@
 """The web console: server-rendered pages (Jinja2), English and Simplified Chinese."""
 
+from fastapi import FastAPI
+
+from memberlens.service.console import _audit_page, _members, _routes
 from memberlens.service.console._auth import LoginRequired, PageForbidden
-from memberlens.service.console._routes import install
 
 __all__ = ["LoginRequired", "PageForbidden", "install"]
+
+
+def install(app: FastAPI, api_prefix: str) -> None:
+    """Every console page and its JSON twin; the shell's handlers first."""
+    _routes.install(app, api_prefix)
+    _members.install(app, api_prefix)
+    _audit_page.install(app, api_prefix)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -41,6 +41,101 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This account is disabled; ask an admin.",
         "zh-CN": "该账号已停用，请联系管理员。",
     },
+    # members: search and the member page
+    "search": {"en": "Search", "zh-CN": "搜索"},
+    "search_hint": {"en": "Member id, phone or e-mail", "zh-CN": "会员 ID、手机号或邮箱"},
+    "found": {"en": "members found", "zh-CN": "位会员"},
+    "more_found": {
+        "en": "More members match; showing the first {n}. Search more precisely.",
+        "zh-CN": "匹配的会员较多，仅显示前 {n} 位，请缩小搜索范围。",
+    },
+    "none_found": {
+        "en": "No member matches. Phone and e-mail must be complete (they are compared "
+        "by a keyed hash, not by parts).",
+        "zh-CN": "没有匹配的会员。手机号和邮箱需完整输入（按加密哈希比对，不支持部分匹配）。",
+    },
+    "member": {"en": "Member", "zh-CN": "会员"},
+    "member_id": {"en": "Member id", "zh-CN": "会员 ID"},
+    "sources": {"en": "Sources", "zh-CN": "来源"},
+    "source": {"en": "Source", "zh-CN": "来源"},
+    "source_key": {"en": "Source key", "zh-CN": "来源会员号"},
+    "name": {"en": "Name", "zh-CN": "姓名"},
+    "phone": {"en": "Phone", "zh-CN": "手机号"},
+    "gender": {"en": "Gender", "zh-CN": "性别"},
+    "birth_date": {"en": "Birth date", "zh-CN": "出生日期"},
+    "address": {"en": "Address", "zh-CN": "地址"},
+    "city": {"en": "City", "zh-CN": "城市"},
+    "region": {"en": "Region", "zh-CN": "地区"},
+    "occupation": {"en": "Occupation", "zh-CN": "职业"},
+    "education": {"en": "Education", "zh-CN": "学历"},
+    "signup": {"en": "Signed up", "zh-CN": "注册日期"},
+    "signup_channel": {"en": "Signup channel", "zh-CN": "注册渠道"},
+    "member_locale": {"en": "Language", "zh-CN": "语言"},
+    "records": {"en": "Source records", "zh-CN": "来源记录"},
+    "masked_note": {
+        "en": "Personal data is masked for your role.",
+        "zh-CN": "您的角色只能查看脱敏后的个人信息。",
+    },
+    "revealed_note": {
+        "en": "Personal data is shown in clear; this view is recorded in the audit log.",
+        "zh-CN": "个人信息以明文显示，本次查看已记入审计日志。",
+    },
+    "order_id": {"en": "Order", "zh-CN": "订单号"},
+    "ordered_at": {"en": "Ordered", "zh-CN": "下单时间"},
+    "channel": {"en": "Channel", "zh-CN": "渠道"},
+    "status": {"en": "Status", "zh-CN": "状态"},
+    "amount": {"en": "Amount", "zh-CN": "金额"},
+    "lines": {"en": "Lines", "zh-CN": "行数"},
+    "units": {"en": "Items", "zh-CN": "件数"},
+    "no_orders": {"en": "No orders.", "zh-CN": "暂无订单。"},
+    "events": {"en": "Events", "zh-CN": "行为事件"},
+    "event_type": {"en": "Event", "zh-CN": "事件"},
+    "occurred_at": {"en": "Time (UTC)", "zh-CN": "时间（UTC）"},
+    "product": {"en": "Product", "zh-CN": "商品"},
+    "category": {"en": "Category", "zh-CN": "品类"},
+    "no_events": {"en": "No events.", "zh-CN": "暂无行为事件。"},
+    "newest_of": {
+        "en": "the newest {n} of {total}",
+        "zh-CN": "共 {total} 条，显示最新 {n} 条",
+    },
+    "member_missing": {
+        "en": "No member with id {id}. Member ids look like m_0123456789abcdef; "
+        "search by phone, e-mail or id instead.",
+        "zh-CN": "不存在 ID 为 {id} 的会员。会员 ID 形如 m_0123456789abcdef，"
+        "请改用手机号、邮箱或 ID 搜索。",
+    },
+    "back_to_search": {"en": "Back to member search", "zh-CN": "返回会员搜索"},
+    # the audit log
+    "audit": {"en": "Audit log", "zh-CN": "审计日志"},
+    "audit_intact": {
+        "en": "Chain verified: {n} entries, none edited or missing.",
+        "zh-CN": "哈希链校验通过：共 {n} 条，无篡改或缺失。",
+    },
+    "audit_broken": {
+        "en": "Chain verification FAILED ({code}): {message}.",
+        "zh-CN": "哈希链校验失败（{code}）：{message}。",
+    },
+    "seq": {"en": "#", "zh-CN": "序号"},
+    "at": {"en": "Time (UTC)", "zh-CN": "时间（UTC）"},
+    "actor": {"en": "Actor", "zh-CN": "操作人"},
+    "action": {"en": "Action", "zh-CN": "操作"},
+    "target": {"en": "Target", "zh-CN": "对象"},
+    "member_token": {"en": "Member token", "zh-CN": "会员审计标识"},
+    "ip_address": {"en": "IP address", "zh-CN": "IP 地址"},
+    "detail": {"en": "Detail", "zh-CN": "详情"},
+    "any": {"en": "any", "zh-CN": "全部"},
+    "from": {"en": "From", "zh-CN": "起始日期"},
+    "to": {"en": "To", "zh-CN": "截止日期"},
+    "filter": {"en": "Filter", "zh-CN": "筛选"},
+    "entries": {"en": "entries", "zh-CN": "条记录"},
+    "no_entries": {"en": "No entries match.", "zh-CN": "没有符合条件的记录。"},
+    "previous": {"en": "Previous", "zh-CN": "上一页"},
+    "next": {"en": "Next", "zh-CN": "下一页"},
+    "page_of": {"en": "page {page} of {pages}", "zh-CN": "第 {page} / {pages} 页"},
+    "bad_day": {
+        "en": "'{value}' is not a date: use YYYY-MM-DD.",
+        "zh-CN": "“{value}”不是有效日期，请使用 YYYY-MM-DD 格式。",
+    },
 }
 
 
@@ -64,3 +159,10 @@ def day(value: date | None, locale: str) -> str:
     if value is None:
         return "—"
     return f"{value.year}年{value.month}月{value.day}日" if locale == "zh-CN" else value.isoformat()
+
+
+def moment(value: datetime | None, locale: str) -> str:
+    """A UTC time to the minute: the day as :func:`day` writes it, then HH:MM."""
+    if value is None:
+        return "—"
+    return f"{day(value.date(), locale)} {value:%H:%M}"

@@ -50,6 +50,9 @@ def render(
         "number": lambda v: _i18n.number(v, locale),
         "percent": lambda v: _i18n.percent(v, locale),
         "day": lambda v: _i18n.day(v, locale),
+        "when": lambda v: _i18n.moment(v, locale),
+        # navigation shows only what the role may open
+        "may": lambda p: who is not None and accounts.allows(who.user.role, Permission(p)),
     }
     return TEMPLATES.TemplateResponse(
         request,

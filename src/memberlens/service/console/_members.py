@@ -1,0 +1,109 @@
+"""Console member search and member page, and their JSON twins under the API prefix.
+
+Handlers parse input, check the permission, call one profile function under the
+warehouse lock and render. Whether the viewer sees clear personal data is their
+role's ``pii:read``; the profile domain audits every such view.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from memberlens import accounts, profile
+from memberlens.accounts import Permission
+from memberlens.service._deps import WorkspaceDep
+from memberlens.service._problems import problem
+from memberlens.service.console import _i18n
+from memberlens.service.console._auth import Viewer, need, viewer
+from memberlens.service.console._routes import render
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["console"])
+Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
+SearchText = Annotated[
+    str, Query(max_length=320, description="A member id or source key, a phone or an e-mail.")
+]
+
+
+def _search(request: Request, ws: WorkspaceDep, q: str) -> profile.SearchResult:
+    with request.app.state.warehouse_lock:
+        return profile.search_members(ws.warehouse, ws.keyring, query=q)
+
+
+def _card(request: Request, ws: WorkspaceDep, who: Viewer, member_id: str) -> profile.MemberCard:
+    reveal = None
+    if accounts.allows(who.user.role, Permission.PII_READ):
+        address = request.client.host if request.client else None
+        reveal = profile.Reveal(actor=who.user.user_id, address=address)
+    with request.app.state.warehouse_lock:
+        return profile.member_card(
+            ws.warehouse, ws.keyring, ws.state, member_id=member_id, reveal=reveal
+        )
+
+
+def _page(request: Request, name: str, who: Viewer | None, **context: Any) -> HTMLResponse:
+    locale = who.user.locale if who else "en"
+    status = context.pop("status", 200)
+    title = _i18n.translate(context.pop("title"), locale)
+    return render(
+        request,
+        name,
+        who,
+        status=status,
+        title=title,
+        **context,
+    )
+
+
+@pages.get("/members")
+def members_page(
+    request: Request, ws: WorkspaceDep, who: Reader, q: SearchText = ""
+) -> HTMLResponse:
+    found = _search(request, ws, q)
+    return _page(request, "members.html", who, title="members", found=found, q=q)
+
+
+@pages.get("/members/{member_id}")
+def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> HTMLResponse:
+    card = _card(request, ws, who, member_id)
+    return _page(request, "member.html", who, title="member", card=card)
+
+
+@api.get(
+    "/console/members",
+    summary="Member search, masked (console session with data:read)",
+)
+def members_json(
+    request: Request, ws: WorkspaceDep, _: Reader, q: SearchText = ""
+) -> dict[str, Any]:
+    return _search(request, ws, q).to_json()
+
+
+@api.get(
+    "/console/members/{member_id}",
+    summary="One member: records, orders, events; clear and audited with pii:read",
+)
+def member_json(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
+    return _card(request, ws, who, member_id).to_json()
+
+
+def install(app: FastAPI, api_prefix: str) -> None:
+    app.include_router(pages)
+    app.include_router(api, prefix=api_prefix)
+
+    @app.exception_handler(profile.MemberNotFound)
+    async def _missing(request: Request, exc: profile.MemberNotFound) -> Response:
+        if request.url.path.startswith(api_prefix):
+            return problem(404, "No such member", exc.message, exc.code)
+        member_id = request.path_params.get("member_id", "")
+        return _page(
+            request,
+            "member_missing.html",
+            viewer(request),
+            status=404,
+            title="member",
+            member_id=member_id,
+        )
