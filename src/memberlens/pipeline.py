@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import online
+from memberlens import identity, online
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -31,12 +31,25 @@ class Step:
     run: Callable[[Workspace, datetime], dict[str, Any]]
 
 
+def _identity(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    # Matching reads every record loaded so far: member_map is current state, not a
+    # snapshot, so the cut-off does not apply to it.
+    result = identity.resolve(ws.warehouse, ws.state, ws.keyring, settings=ws.settings.identity)
+    return {
+        "clusters_merged": result.clusters_merged,
+        "records_affected": result.records_affected,
+        "flagged_identifiers": len(result.flagged),
+        "anonymous_linked": result.anonymous_linked,
+    }
+
+
 def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     published = online.publish_member_summaries(ws.state, ws.warehouse, as_of=as_of)
     return {"member_summaries": published}
 
 
 STEPS: tuple[Step, ...] = (
+    Step("identity", "match source records into members; stitch anonymous events", _identity),
     Step("online", "publish the online tables the request path reads", _online_tables),
 )
 
@@ -80,7 +93,7 @@ def refresh(
     Examples
     --------
     >>> step_names()
-    ['online']
+    ['identity', 'online']
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:

@@ -85,6 +85,24 @@ class JobsSettings(BaseModel):
     )
 
 
+class IdentitySettings(BaseModel):
+    max_records_per_identifier: int = Field(
+        10,
+        ge=2,
+        description=(
+            "An identifier shared by more source records than this (a shop's phone, a "
+            "test e-mail) is flagged and not used for matching."
+        ),
+    )
+    source_priority: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Sources in order of trust for a merged member's attributes (first wins); "
+            "unlisted sources come after; ties go to the most recent record."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -98,6 +116,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     server: ServerSettings = ServerSettings()
     jobs: JobsSettings = JobsSettings()
+    identity: IdentitySettings = IdentitySettings()
 
     @classmethod
     def settings_customise_sources(

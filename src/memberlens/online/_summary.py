@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from sqlalchemy import delete, insert
 
+from memberlens import identity
 from memberlens.online.contracts import MemberSummary
 from memberlens.schema import REFUND_STATUSES
 from memberlens.store import MemberSummaryRow, StateStore, Warehouse
@@ -37,7 +38,8 @@ def _summaries(warehouse: Warehouse, as_of: datetime) -> ir.Table:
         first_order_at=orders.ordered_at.min(),
         last_order_at=orders.ordered_at.max(),
     )
-    events = _members_of(warehouse, "events")
+    # Anonymous events stitched by identify/login count for their member too.
+    events = identity.events_with_members(warehouse)
     events = events.filter(events.occurred_at < cutoff)
     seen = events.group_by("member_id").aggregate(last_event_at=events.occurred_at.max())
     members = warehouse.table("member_map").select("member_id").distinct()

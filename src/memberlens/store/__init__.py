@@ -9,6 +9,7 @@ from memberlens.store._accounts import (
     UserRow,
 )
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
+from memberlens.store._identity import IdentityChangeRow
 from memberlens.store._jobs import (
     JobRecord,
     finish_job,
@@ -27,6 +28,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "BufferRow",
+    "IdentityChangeRow",
     "JobRecord",
     "JobRun",
     "MemberSummaryRow",

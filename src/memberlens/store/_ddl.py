@@ -82,6 +82,28 @@ SUPPORT_DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS points_ledger (
         movement_id VARCHAR PRIMARY KEY, member_id VARCHAR NOT NULL, points BIGINT NOT NULL,
         reason VARCHAR NOT NULL, occurred_at TIMESTAMP NOT NULL, expires_at TIMESTAMP)""",
+    # Identity resolution (docs/identity.md): matching keys cached per blind index,
+    # every map version it wrote, identifiers it refused, unmerge splits, stitching.
+    """CREATE TABLE IF NOT EXISTS identity_match_keys (
+        id_type VARCHAR NOT NULL, id_hash VARCHAR NOT NULL, match_hash VARCHAR NOT NULL,
+        PRIMARY KEY (id_type, id_hash))""",
+    """CREATE TABLE IF NOT EXISTS identity_merges (
+        run_id VARCHAR NOT NULL, merged_at TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
+        source VARCHAR NOT NULL, source_member_key VARCHAR NOT NULL,
+        previous_member_id VARCHAR NOT NULL, previous_reason VARCHAR NOT NULL,
+        member_id VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS identity_flags (
+        id_type VARCHAR NOT NULL, match_hash VARCHAR NOT NULL, records BIGINT NOT NULL,
+        run_id VARCHAR NOT NULL, flagged_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (id_type, match_hash))""",
+    """CREATE TABLE IF NOT EXISTS identity_splits (
+        split_id VARCHAR NOT NULL, source VARCHAR NOT NULL,
+        source_member_key VARCHAR NOT NULL, grp VARCHAR NOT NULL,
+        PRIMARY KEY (split_id, source, source_member_key))""",
+    """CREATE TABLE IF NOT EXISTS anonymous_map (
+        anonymous_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL,
+        source_member_key VARCHAR NOT NULL, linked_at TIMESTAMP NOT NULL,
+        event_id VARCHAR, run_id VARCHAR NOT NULL)""",
 )
 
 
