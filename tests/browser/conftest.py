@@ -64,6 +64,13 @@ o4,pos,m3,2025-01-01T10:00:00Z,99.00,web
 o5,pos,m4,2025-04-10T10:00:00Z,12.00,app
 """
 
+# Contact data for the member pages: m1 is found by phone or e-mail, masked unless the
+# role may see personal data.
+MEMBERS = """source,source_member_key,name,phone,email,city
+pos,m1,张伟,13812345678,zhang.wei@example.com,上海
+pos,m2,Li Na,13900001111,li.na@example.com,Beijing
+"""
+
 _PAGES = pytest.StashKey[list["Page"]]()
 
 
@@ -108,6 +115,7 @@ def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConso
             mp.setenv(name, env[name])
         init_workspace(workspace)
         with Workspace.open(workspace) as ws:
+            run(ws, "members", write(root / "members.csv", MEMBERS))
             run(ws, "orders", write(root / "orders.csv", ORDERS))
             for role in Role:
                 accounts.create_user(

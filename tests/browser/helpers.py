@@ -46,8 +46,7 @@ class Watch:
 
     def on_console(self, message: ConsoleMessage) -> None:
         where = message.location.get("url", "")
-        # The browser asks for /favicon.ico on its own; the console serves none (yet).
-        if message.type == "error" and not where.endswith("/favicon.ico"):
+        if message.type == "error":
             self.errors.append(f"console error: {message.text}" + (f" ({where})" if where else ""))
 
     def on_page_error(self, error: Error) -> None:

@@ -52,4 +52,7 @@ def test_a_page_waits_briefly_then_says_what_holds_the_warehouse(workspace_dir: 
             assert time.monotonic() - started < 5
         assert busy.status_code == 503 and busy.headers["retry-after"] == "30"
         assert busy.json()["code"] == "WAREHOUSE_BUSY" and "refresh" in busy.json()["detail"]
+        with gate.hold("refresh"):
+            page = client.get("/")  # a page, not a problem document
+        assert page.status_code == 503 and 'id="busy"' in page.text and "refresh" in page.text
         assert client.get("/api/v1/overview").status_code == 200  # free again

@@ -18,13 +18,23 @@ def mask_email(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """Keep the first three and last four digits.
+    """Keep the first three and last four digits; mainland numbers as people write them.
+
+    Phones are stored as E.164; a mainland mobile (+86 and 11 digits) is shown in its
+    national form, the way members and staff recognise it.
 
     Examples
     --------
     >>> mask_phone("13812345678")
     '138****5678'
+    >>> mask_phone("+8613812345678")
+    '138****5678'
+    >>> mask_phone("+447911123456")
+    '+44******3456'
     """
+    national = value.removeprefix("+86")
+    if national != value and len(national) == 11 and national.isdigit():
+        value = national
     if len(value) <= 7:
         return "*" * len(value)
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"

@@ -14,11 +14,16 @@ from memberlens.service import _owner, _problems, console
 from memberlens.service._deps import RateLimiter
 from memberlens.service._gate import WarehouseGate
 from memberlens.service._runner import JobRunner
-from memberlens.service.routers import admin, events, health
+from memberlens.service.routers import admin, consents, events, health
 from memberlens.workspace import Workspace
 
 API = "/api/v1"
-ROUTERS: tuple[APIRouter, ...] = (health.router, events.router, admin.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    events.router,
+    consents.router,
+    admin.router,
+)
 
 
 def create_app(
@@ -45,7 +50,7 @@ def create_app(
         gate = WarehouseGate(wait_seconds=server.console_wait_seconds)
         runner = JobRunner(ws, gate, flush_every=flush_every)
         app.state.workspace, app.state.runner = ws, runner
-        app.state.gate = app.state.warehouse_lock = gate
+        app.state.gate = gate
         owner = _owner.claim(ws, url) if url else None
         runner.start()
         try:

@@ -31,6 +31,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No orders yet: import some with `memberlens ingest`.",
         "zh-CN": "暂无订单：请先用 `memberlens ingest` 导入数据。",
     },
+    "busy": {
+        "en": "The data is busy with a {holder} right now. This page is back when it ends: "
+        "try again in a minute.",
+        "zh-CN": "数据正在执行{holder}任务，完成后即可查看本页，请一分钟后重试。",
+    },
     "forbidden": {"en": "Your role may not open this page.", "zh-CN": "您的角色无权访问此页面。"},
     "bad_login": {"en": "Wrong e-mail or password.", "zh-CN": "邮箱或密码错误。"},
     "locked": {

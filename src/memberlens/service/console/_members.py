@@ -29,7 +29,7 @@ SearchText = Annotated[
 
 
 def _search(request: Request, ws: WorkspaceDep, q: str) -> profile.SearchResult:
-    with request.app.state.warehouse_lock:
+    with request.app.state.gate:
         return profile.search_members(ws.warehouse, ws.keyring, query=q)
 
 
@@ -38,7 +38,7 @@ def _card(request: Request, ws: WorkspaceDep, who: Viewer, member_id: str) -> pr
     if accounts.allows(who.user.role, Permission.PII_READ):
         address = request.client.host if request.client else None
         reveal = profile.Reveal(actor=who.user.user_id, address=address)
-    with request.app.state.warehouse_lock:
+    with request.app.state.gate:
         return profile.member_card(
             ws.warehouse, ws.keyring, ws.state, member_id=member_id, reveal=reveal
         )

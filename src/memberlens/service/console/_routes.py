@@ -15,7 +15,8 @@ from fastapi.templating import Jinja2Templates
 from memberlens import accounts, measure
 from memberlens.accounts import AuthError, Permission
 from memberlens.service._deps import WorkspaceDep
-from memberlens.service._problems import problem
+from memberlens.service._gate import WarehouseBusy
+from memberlens.service._problems import busy_text, problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import (
     CSRF_COOKIE,
@@ -27,6 +28,7 @@ from memberlens.service.console._auth import (
     check_csrf,
     need,
     secure,
+    viewer,
 )
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -136,7 +138,7 @@ def language(
 
 
 def _overview(request: Request, ws: WorkspaceDep, period: int) -> measure.Overview:
-    with request.app.state.warehouse_lock:
+    with request.app.state.gate:
         return measure.overview(ws.warehouse, period_days=period)
 
 
@@ -192,6 +194,15 @@ def install(app: FastAPI, api_prefix: str) -> None:
         if request.url.path.startswith(api_prefix):
             return problem(403, "Forbidden", "your role may not do this", "FORBIDDEN")
         return render(request, "forbidden.html", exc.viewer, status=403)
+
+    @app.exception_handler(WarehouseBusy)
+    async def _busy(request: Request, exc: WarehouseBusy) -> Response:
+        headers = {"Retry-After": "30"}
+        if request.url.path.startswith(api_prefix):
+            return problem(503, "Busy", busy_text(exc), "WAREHOUSE_BUSY", headers)
+        page = render(request, "busy.html", viewer(request), status=503, holder=exc.holder)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(BadCsrf)
     async def _csrf(request: Request, _: BadCsrf) -> Response:
