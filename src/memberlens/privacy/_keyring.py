@@ -5,6 +5,12 @@ so values written under an old key still decrypt after a new key becomes active.
 The table and column form the GCM associated data: a ciphertext copied into another
 column fails to decrypt instead of leaking there. Blind indexes are HMAC-SHA256 over
 the normalised value with a separate key, so equality look-ups need no decryption.
+
+Each data key has its own blind-index key, rotated with it: the active pair writes,
+and the index keys of older data keys stay in the ring (``old_index_keys``) so that
+look-ups during a rotation try every index key (:meth:`KeyRing.blind_indexes`). A row
+re-encrypted under key K has its blind indexes under K's index key too, so the key id
+in a ciphertext also says which index key its row's blind indexes use.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -38,11 +44,13 @@ def _b64d(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class KeyRing:
-    """Data keys by id (the active one encrypts) and the blind-index key."""
+    """Data keys by id (the active one encrypts), the active blind-index key, and the
+    index keys of older data keys (by their data key's id) kept for look-ups."""
 
     keys: dict[str, bytes]
     active: str
     index_key: bytes
+    old_index_keys: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
@@ -52,6 +60,8 @@ class KeyRing:
                 raise KeyRingError(f"key '{kid}' is {len(key)} bytes; AES-256 needs 32")
             if "." in kid:
                 raise KeyRingError(f"key id '{kid}' must not contain '.'")
+        if set(self.old_index_keys) - set(self.keys) or self.active in self.old_index_keys:
+            raise KeyRingError("old index keys must belong to the ring's older data keys")
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -62,15 +72,41 @@ class KeyRing:
             keys={kid: AESGCM.generate_key(256)}, active=kid, index_key=secrets.token_bytes(32)
         )
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "active": self.active,
-                "keys": {k: _b64e(v) for k, v in self.keys.items()},
-                "index_key": _b64e(self.index_key),
-            },
-            indent=2,
+    def with_new_key(self) -> KeyRing:
+        """A ring whose new data key and new index key are active; the old keys stay.
+
+        New writes use the new pair at once; older values still decrypt, and look-ups
+        still find rows whose blind indexes use the previous index key.
+        """
+        fresh = KeyRing.generate()
+        return KeyRing(
+            keys={**self.keys, **fresh.keys},
+            active=fresh.active,
+            index_key=fresh.index_key,
+            old_index_keys={**self.old_index_keys, self.active: self.index_key},
         )
+
+    def without_key(self, key_id: str) -> KeyRing:
+        """The ring with an old data key (and its index key) removed."""
+        if key_id == self.active:
+            raise KeyRingError(f"key '{key_id}' is the active key; rotate to a new key first")
+        if key_id not in self.keys:
+            raise KeyRingError(
+                f"the key ring holds no key '{key_id}' (see `memberlens privacy keys`)"
+            )
+        keys = {k: v for k, v in self.keys.items() if k != key_id}
+        old = {k: v for k, v in self.old_index_keys.items() if k != key_id}
+        return replace(self, keys=keys, old_index_keys=old)
+
+    def to_json(self) -> str:
+        data: dict[str, object] = {
+            "active": self.active,
+            "keys": {k: _b64e(v) for k, v in self.keys.items()},
+            "index_key": _b64e(self.index_key),
+        }
+        if self.old_index_keys:
+            data["old_index_keys"] = {k: _b64e(v) for k, v in self.old_index_keys.items()}
+        return json.dumps(data, indent=2)
 
     @classmethod
     def from_json(cls, text: str, *, origin: str) -> KeyRing:
@@ -80,6 +116,7 @@ class KeyRing:
                 keys={k: _b64d(v) for k, v in data["keys"].items()},
                 active=data["active"],
                 index_key=_b64d(data["index_key"]),
+                old_index_keys={k: _b64d(v) for k, v in data.get("old_index_keys", {}).items()},
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyRingError(
@@ -87,11 +124,19 @@ class KeyRing:
             ) from exc
 
     def save(self, path: Path) -> None:
-        """Write the ring readable by its owner only (0600)."""
+        """Write the ring readable by its owner only (0600).
+
+        Written beside the target and renamed over it, so a crash mid-write leaves the
+        previous ring whole rather than a truncated file (losing keys loses the data).
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(self.to_json())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
 
     # -- encryption ---------------------------------------------------------------
     def encrypt(self, plaintext: str, *, context: str) -> str:
@@ -101,6 +146,11 @@ class KeyRing:
             nonce, plaintext.encode("utf-8"), context.encode("utf-8")
         )
         return f"{_PREFIX}.{self.active}.{_b64e(nonce + sealed)}"
+
+    @staticmethod
+    def key_id_of(token: str) -> str:
+        """The id of the key a stored value was encrypted under."""
+        return token.split(".", 2)[1] if token.count(".") >= 2 else ""
 
     def decrypt(self, token: str, *, context: str) -> str:
         """Decrypt a value written by :meth:`encrypt` under any key still in the ring."""
@@ -126,11 +176,23 @@ class KeyRing:
 
     def blind_index(self, normalised: str, *, kind: str) -> str:
         """Return the keyed hash of a normalised value; ``kind`` separates namespaces."""
-        mac = hmac.new(self.index_key, f"{kind}:{normalised}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:32]
+        return _keyed_hash(self.index_key, normalised, kind)
 
     def blind_index_many(self, values: Sequence[str | None], *, kind: str) -> list[str | None]:
         return [self.blind_index(v, kind=kind) if v else None for v in values]
+
+    def blind_indexes(self, normalised: str, *, kind: str) -> list[str]:
+        """The value's blind index under every index key in the ring, active first.
+
+        Look-ups match any of them, so a search finds a row whether or not a key
+        rotation has re-indexed it yet; after the old key is retired the list is one.
+        """
+        keys = [self.index_key, *self.old_index_keys.values()]
+        return [_keyed_hash(key, normalised, kind) for key in keys]
+
+
+def _keyed_hash(key: bytes, normalised: str, kind: str) -> str:
+    return hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def default_key_file(workspace_id: str) -> Path:

@@ -66,14 +66,15 @@ def _matching_ids(warehouse: Warehouse, keyring: KeyRing, text: str) -> tuple[Ma
     members = warehouse.table("members")
     by_key = mm.filter((mm.member_id == text) | (mm.source_member_key == text))
     if "@" in text:
-        index = keyring.blind_index(normalise_email(text), kind="email")
-        found = mm.semi_join(members.filter(members.email_bidx == index), _KEY)
+        # Every index key in the ring: rows not yet re-indexed by a key rotation match too.
+        index = keyring.blind_indexes(normalise_email(text), kind="email")
+        found = mm.semi_join(members.filter(members.email_bidx.isin(index)), _KEY)
         return MatchedBy.EMAIL, found.select("member_id").distinct()
     phone = normalise_phone(text)
     if phone is None:
         return MatchedBy.KEY, by_key.select("member_id").distinct()
-    index = keyring.blind_index(phone, kind="phone")
-    found = mm.semi_join(members.filter(members.phone_bidx == index), _KEY)
+    index = keyring.blind_indexes(phone, kind="phone")
+    found = mm.semi_join(members.filter(members.phone_bidx.isin(index)), _KEY)
     # Both sides as plain strings: the semi join and the filter differ in nullability.
     ids = [t.select(member_id=t.member_id.cast("string")) for t in (found, by_key)]
     return MatchedBy.PHONE, ids[0].union(ids[1], distinct=True)
