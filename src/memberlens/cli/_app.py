@@ -8,7 +8,7 @@ import sys
 import typer
 
 from memberlens import __version__
-from memberlens.cli import _data, _demo, _pipeline, _serve, _users, _workspace
+from memberlens.cli import _data, _demo, _identity, _pipeline, _privacy, _serve, _users, _workspace
 from memberlens.cli._common import err
 from memberlens.core.errors import MemberlensError
 
@@ -39,9 +39,11 @@ def _root(
 _workspace.register(app)
 _data.register(app)
 _pipeline.register(app)
+_identity.register(app)
 _demo.register(app)
 _users.register(app)
 _serve.register(app)
+_privacy.register(app)
 
 
 def main() -> None:
