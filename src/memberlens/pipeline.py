@@ -45,7 +45,10 @@ def _identity(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     published = online.publish_member_summaries(ws.state, ws.warehouse, as_of=as_of)
-    return {"member_summaries": published}
+    consent = online.publish_consent(
+        ws.state, ws.warehouse, as_of=as_of, defaults=ws.settings.consent
+    )
+    return {"member_summaries": published, **consent}
 
 
 STEPS: tuple[Step, ...] = (

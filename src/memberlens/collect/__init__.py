@@ -1,5 +1,6 @@
-"""Collect: rows from applications (events, members, orders, products), buffered in the
-state DB before the API answers, flushed into the warehouse by the job runner."""
+"""Collect: rows from applications (events, members, orders, products, consents),
+buffered in the state DB before the API answers, flushed into the warehouse by the job
+runner."""
 
 from memberlens.collect._buffer import (
     ACCEPTED_KINDS,
@@ -9,15 +10,18 @@ from memberlens.collect._buffer import (
     flush,
     pending_count,
 )
+from memberlens.collect._consents import CONSENT_FIELDS, accept_consents
 from memberlens.collect.contracts import AcceptResult, FlushResult, ItemResult
 
 __all__ = [
     "ACCEPTED_KINDS",
+    "CONSENT_FIELDS",
     "MAX_BATCH",
     "AcceptResult",
     "FlushResult",
     "ItemResult",
     "accept",
+    "accept_consents",
     "accept_orders",
     "flush",
     "pending_count",

@@ -34,7 +34,7 @@ from memberlens.schema import RAW_TABLES, check_row
 from memberlens.store import BufferRow, StateStore, Warehouse
 
 MAX_BATCH = 1000
-ACCEPTED_KINDS = ("products", "members", "orders", "order_items", "events")
+ACCEPTED_KINDS = ("products", "members", "orders", "order_items", "events", "consents")
 _CONTEXT = "ingest_buffer.payload"
 
 

@@ -103,6 +103,33 @@ class IdentitySettings(BaseModel):
     )
 
 
+ConsentDefault = Literal["opt_in", "opt_out"]
+ConsentPurpose = Literal["marketing", "personalisation", "analytics", "profiling"]
+
+
+def _per_channel() -> list[ConsentPurpose]:
+    return ["marketing"]
+
+
+class ConsentSettings(BaseModel):
+    marketing: ConsentDefault = Field(
+        "opt_in", description="Marketing: not allowed until the member grants it."
+    )
+    personalisation: ConsentDefault = Field(
+        "opt_out", description="Personalisation: allowed until the member refuses it."
+    )
+    analytics: ConsentDefault = Field(
+        "opt_out", description="Analytics: allowed until the member refuses it."
+    )
+    profiling: ConsentDefault = Field(
+        "opt_in", description="Profiling (automated decisions): not allowed until granted."
+    )
+    per_channel: list[ConsentPurpose] = Field(
+        default_factory=_per_channel,
+        description="Purposes decided per channel; the others are decided once, on channel *.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -116,6 +143,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     server: ServerSettings = ServerSettings()
     jobs: JobsSettings = JobsSettings()
+    consent: ConsentSettings = ConsentSettings()
     identity: IdentitySettings = IdentitySettings()
 
     @classmethod

@@ -1,7 +1,14 @@
-"""Online tables: what the request path reads (member summaries first; recommendations,
-effective consent and experiment assignments join later), published by refresh."""
+"""Online tables: what the request path reads (member summaries, effective consent;
+recommendations and experiment assignments join later), published by refresh."""
 
+from memberlens.online._consent import consent_now, publish_consent
 from memberlens.online._summary import member_summary, publish_member_summaries
 from memberlens.online.contracts import MemberSummary
 
-__all__ = ["MemberSummary", "member_summary", "publish_member_summaries"]
+__all__ = [
+    "MemberSummary",
+    "consent_now",
+    "member_summary",
+    "publish_consent",
+    "publish_member_summaries",
+]

@@ -8,6 +8,12 @@ from memberlens.store._accounts import (
     SessionRow,
     UserRow,
 )
+from memberlens.store._consent import (
+    CONSENT_SNAPSHOT_KEY,
+    ConsentBufferRow,
+    OnlineConsentRow,
+    OnlineMemberKeyRow,
+)
 from memberlens.store._ddl import META_COLUMNS, column_type, q, sql_type
 from memberlens.store._identity import IdentityChangeRow
 from memberlens.store._jobs import (
@@ -22,16 +28,20 @@ from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sql
 from memberlens.store._warehouse import Warehouse
 
 __all__ = [
+    "CONSENT_SNAPSHOT_KEY",
     "META_COLUMNS",
     "ApiTokenRow",
     "AuditMemberTokenRow",
     "AuditRow",
     "Base",
     "BufferRow",
+    "ConsentBufferRow",
     "IdentityChangeRow",
     "JobRecord",
     "JobRun",
     "MemberSummaryRow",
+    "OnlineConsentRow",
+    "OnlineMemberKeyRow",
     "SessionRow",
     "StateStore",
     "UserRow",
