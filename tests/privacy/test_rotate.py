@@ -16,6 +16,7 @@ from memberlens.core.errors import KeyRingError
 from memberlens.privacy import KeyRing, key_usage, load_key_ring, rotation_in_progress
 from memberlens.store import recent_jobs
 from memberlens.workspace import Workspace, key_file_for
+from tests.cli.test_cli import cli, json_of
 from tests.ingest.helpers import rows, run, write
 
 MEMBERS = """source,source_member_key,name,gender,birth_date,phone,email,address,city,crm_id
@@ -223,3 +224,20 @@ def test_key_status_counts_values_per_key(loaded: Workspace) -> None:
     (only,) = status["keys"]
     assert only["active"] and only["values"] == len(_encrypted_values(loaded))
     assert json.dumps(status)  # JSON-able as the CLI prints it
+
+
+def test_cli_keys_rotate_retire_as_documented(workspace_dir: Path, tmp_path: Path) -> None:
+    csv_file = write(tmp_path / "m.csv", MEMBERS)
+    w = str(workspace_dir)
+    cli("ingest", "members", str(csv_file), "-w", w, "--quiet", check=True)
+    before = json_of("privacy", "keys", "-w", w, schema="privacy-keys")
+    old = before["active"]
+    rotated = json_of("privacy", "rotate-key", "-w", w, "--quiet", schema="privacy-rotate-key")
+    assert rotated["key_id"] != old and not rotated["resumed"] and rotated["values"] > 0
+    in_use = cli("privacy", "retire-key", rotated["key_id"], "-w", w)
+    assert in_use.returncode == 1 and "KEY_ACTIVE" in in_use.stderr
+    retired = json_of("privacy", "retire-key", old, "-w", w, schema="privacy-retire-key")
+    assert retired["keys"] == [rotated["key_id"]]
+    after = json_of("privacy", "keys", "-w", w, schema="privacy-keys")
+    assert [k["key_id"] for k in after["keys"]] == [rotated["key_id"]]
+    assert after["keys"][0]["values"] == before["keys"][0]["values"]

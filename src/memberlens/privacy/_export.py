@@ -193,7 +193,7 @@ def _quasi(t: ir.Table, asked: tuple[str, ...] | None) -> tuple[str, ...]:
 
 def _group_sizes(t: ir.Table, quasi: tuple[str, ...]) -> ir.Table:
     """``t`` with ``_group_size``: members (or rows) sharing the row's quasi-identifiers."""
-    parts = [t[c].cast("string").fill_null("\x00") for c in quasi]
+    parts = [t[c].cast("string").fill_null("\x1e") for c in quasi]
     keyed = t.mutate(**{_GROUP: ibis.literal("\x1f").join(parts)})
     counted = keyed[PSEUDONYM].nunique() if PSEUDONYM in t.columns else keyed.count()
     sizes = keyed.group_by(_GROUP).agg(_group_size=counted)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from memberlens import pipeline
+from memberlens import pipeline, protection
 from memberlens.accounts import Scope, TokenInfo
 from memberlens.ingest import (
     IngestRequest,
@@ -19,6 +19,7 @@ from memberlens.ingest import (
     parse_mapping,
     quality_report,
 )
+from memberlens.privacy import ExportRequest
 from memberlens.service._deps import GateDep, WorkspaceDep, token_with
 from memberlens.service._problems import Problem
 
@@ -71,3 +72,64 @@ class RefreshBody(BaseModel):
 def refresh(body: RefreshBody, ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> dict[str, Any]:
     with gate.hold("refresh"):
         return pipeline.refresh(ws, as_of=body.as_of, only=body.steps).to_json()
+
+
+@router.get("/privacy/keys", summary="Key ring and values per key (as `memberlens privacy keys`)")
+def privacy_keys(ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> dict[str, Any]:
+    with gate.hold("privacy keys"):
+        return protection.key_status(ws)
+
+
+class RotateBody(BaseModel):
+    batch_rows: int = Field(5_000, ge=1, description="Rows per batch (one transaction each).")
+
+
+@router.post("/privacy/rotate-key", summary="Rotate the key (as `memberlens privacy rotate-key`)")
+def privacy_rotate(
+    body: RotateBody, ws: WorkspaceDep, gate: GateDep, token: AdminToken
+) -> dict[str, Any]:
+    # The gate is taken per batch, so imports, flushes and console pages go on between.
+    report = protection.rotate_key(
+        ws,
+        actor=f"token:{token.token_id}",
+        batch_rows=body.batch_rows,
+        hold=lambda: gate.hold("privacy rotate-key"),
+    )
+    return report.to_json()
+
+
+class RetireBody(BaseModel):
+    key_id: str
+
+
+@router.post(
+    "/privacy/retire-key", summary="Retire an old key (as `memberlens privacy retire-key`)"
+)
+def privacy_retire(
+    body: RetireBody, ws: WorkspaceDep, gate: GateDep, token: AdminToken
+) -> dict[str, Any]:
+    with gate.hold("privacy retire-key"):
+        return protection.retire_key(ws, body.key_id, actor=f"token:{token.token_id}")
+
+
+class ExportBody(BaseModel):
+    table: str
+    out: str = Field(description="File on the server's machine, .csv or .parquet.")
+    pseudonymize: bool = False
+    quasi: list[str] | None = None
+    k_target: int = Field(5, ge=2)
+    salt: Literal["export", "workspace"] = "export"
+
+
+@router.post("/export", summary="Write an analytics extract (as `memberlens export`)")
+def export(body: ExportBody, ws: WorkspaceDep, gate: GateDep, token: AdminToken) -> dict[str, Any]:
+    request = ExportRequest(
+        table=body.table,
+        out=Path(body.out),
+        pseudonymize=body.pseudonymize,
+        quasi=tuple(body.quasi) if body.quasi else None,
+        k_target=body.k_target,
+        salt=body.salt,
+    )
+    with gate.hold("export"):
+        return protection.export(ws, request, actor=f"token:{token.token_id}").to_json()
