@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from memberlens.service import create_app
 from memberlens.store import ConsentBufferRow
 from memberlens.workspace import Workspace
 from tests.ingest.helpers import run, write
+from tests.service.test_console import PASSWORD, _csrf, login
 
 Auth = dict[str, str]
 
@@ -156,3 +158,42 @@ def test_scopes_are_enforced(api: tuple[TestClient, Auth, Auth]) -> None:
     assert client.post(post, json=body).status_code == 401
     refused = client.post(post, json=body, headers=other)
     assert refused.status_code == 403 and refused.json()["code"] == "MISSING_SCOPE"
+
+
+PAGE_LEDGER = """source,source_member_key,purpose,channel,recorded_at,granted,policy_version
+app,u9,marketing,email,2025-01-01T08:00:00Z,true,v1
+pos,p9,marketing,*,2025-02-01T09:30:00Z,false,v2
+app,u9,profiling,*,2025-03-01T10:00:00Z,true,
+"""
+
+
+def test_the_member_page_shows_the_consent_history(workspace_dir: Path, tmp_path: Path) -> None:
+    with Workspace.open(workspace_dir) as ws:
+        run(ws, "consents", write(tmp_path / "c.csv", PAGE_LEDGER))
+        ws.warehouse.execute(  # one person, two source records
+            "UPDATE member_map SET member_id = (SELECT member_id FROM member_map "
+            "WHERE source_member_key = 'u9') WHERE source_member_key = 'p9'"
+        )
+        member_id = ws.warehouse.scalar(
+            "SELECT member_id FROM member_map WHERE source_member_key = 'u9'"
+        )
+        accounts.create_user(
+            ws.state, email="viewer@shop.cn", role="viewer", actor="t", password=PASSWORD
+        )
+    with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
+        login(client, "viewer@shop.cn")
+        page = client.get(f"/members/{member_id}").text
+        table = page.split('id="member-consents"', 1)[1].split("</table>", 1)[0]
+        rows = re.findall(r"<tr data-granted=\"(\w+)\"><td>(.*?)</td>.*?</tr>", table, re.S)
+        assert [(g, when[:10]) for g, when in rows] == [  # newest first
+            ("true", "2025-03-01"),
+            ("false", "2025-02-01"),
+            ("true", "2025-01-01"),
+        ]
+        assert "Consent history" in page and "all channels" in page and "v2" in page
+        assert "Withdrawn" in table and ">pos<" in table and "Profiling" in table
+        client.post("/language", data={"locale": "zh-CN", "csrf": _csrf(page)})
+        page = client.get(f"/members/{member_id}").text
+        assert "授权记录" in page and "撤回" in page and "全部渠道" in page and "营销" in page
+        other = client.get("/members/m_nobody")
+        assert other.status_code == 404

@@ -103,6 +103,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "the newest {n} of {total}",
         "zh-CN": "共 {total} 条，显示最新 {n} 条",
     },
+    "consents": {"en": "Consent history", "zh-CN": "授权记录"},
+    "recorded_at": {"en": "Recorded (UTC)", "zh-CN": "记录时间（UTC）"},
+    "purpose": {"en": "Purpose", "zh-CN": "用途"},
+    "statement": {"en": "Statement", "zh-CN": "表态"},
+    "granted": {"en": "Granted", "zh-CN": "同意"},
+    "withdrawn": {"en": "Withdrawn", "zh-CN": "撤回"},
+    "policy_version": {"en": "Policy version", "zh-CN": "隐私政策版本"},
+    "purpose_marketing": {"en": "Marketing", "zh-CN": "营销"},
+    "purpose_personalisation": {"en": "Personalisation", "zh-CN": "个性化"},
+    "purpose_analytics": {"en": "Analytics", "zh-CN": "统计分析"},
+    "purpose_profiling": {"en": "Profiling", "zh-CN": "用户画像"},
+    "all_channels": {"en": "all channels", "zh-CN": "全部渠道"},
+    "no_consents": {
+        "en": "No consent statements: each purpose's default applies.",
+        "zh-CN": "暂无授权记录：各用途按默认规则处理。",
+    },
     "member_missing": {
         "en": "No member with id {id}. Member ids look like m_0123456789abcdef; "
         "search by phone, e-mail or id instead.",

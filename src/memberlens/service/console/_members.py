@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from memberlens import accounts, profile
+from memberlens import accounts, privacy, profile
 from memberlens.accounts import Permission
 from memberlens.service._deps import WorkspaceDep
 from memberlens.service._problems import problem
@@ -44,6 +44,11 @@ def _card(request: Request, ws: WorkspaceDep, who: Viewer, member_id: str) -> pr
         )
 
 
+def _consents(request: Request, ws: WorkspaceDep, member_id: str) -> list[privacy.ConsentRecord]:
+    with request.app.state.gate:
+        return privacy.consent_history(ws.warehouse, member_id)
+
+
 def _page(request: Request, name: str, who: Viewer | None, **context: Any) -> HTMLResponse:
     locale = who.user.locale if who else "en"
     status = context.pop("status", 200)
@@ -69,7 +74,8 @@ def members_page(
 @pages.get("/members/{member_id}")
 def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> HTMLResponse:
     card = _card(request, ws, who, member_id)
-    return _page(request, "member.html", who, title="member", card=card)
+    consents = _consents(request, ws, member_id)
+    return _page(request, "member.html", who, title="member", card=card, consents=consents)
 
 
 @api.get(
