@@ -8,6 +8,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
+from memberlens import identity
 from memberlens.measure.contracts import Overview
 from memberlens.schema import REFUND_STATUSES
 from memberlens.store import Warehouse
@@ -25,8 +26,12 @@ def _resolved(warehouse: Warehouse, table: str) -> ir.Table:
 def overview(warehouse: Warehouse, *, period_days: int = 30) -> Overview:
     orders = _resolved(warehouse, "orders")
     orders = orders.filter(orders.status.isnull() | ~orders.status.isin(_NOT_SALES))
-    events = _resolved(warehouse, "events")
-    latest = (orders.ordered_at.max().execute(), events.occurred_at.max().execute())
+    # Anonymous events stitched to a member by a login count as that member's activity.
+    events = identity.events_with_members(warehouse)
+    latest = (
+        orders.ordered_at.max().execute(),
+        warehouse.table("events").occurred_at.max().execute(),
+    )
     stamps = [
         v.to_pydatetime() if hasattr(v, "to_pydatetime") else v
         for v in latest

@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from memberlens import audit
+from memberlens import audit, identity
 from memberlens.privacy import KeyRing
 from memberlens.profile._lookup import PERSONAL, member_records, shown
 from memberlens.profile.contracts import (
@@ -60,7 +60,7 @@ def member_card(
         )
     keys = _keys(warehouse, member_id)
     orders, order_count, revenue = _orders(warehouse, keys)
-    events, event_count = _events(warehouse, keys)
+    events, event_count = _events(warehouse, member_id)
     seq = None
     if reveal is not None:
         entry = audit.record(
@@ -151,8 +151,10 @@ def _orders(warehouse: Warehouse, keys: ir.Table) -> tuple[tuple[OrderLine, ...]
     return lines, int(totals["n"]), revenue
 
 
-def _events(warehouse: Warehouse, keys: ir.Table) -> tuple[tuple[EventLine, ...], int]:
-    events = warehouse.table("events").semi_join(keys, _KEY)
+def _events(warehouse: Warehouse, member_id: str) -> tuple[tuple[EventLine, ...], int]:
+    # Through identity: anonymous events stitched to the member by a login count too.
+    events = identity.events_with_members(warehouse)
+    events = events.filter(events.member_id == member_id)
     newest = events.order_by([ibis.desc("occurred_at"), ibis.desc("event_id")]).limit(EVENTS_SHOWN)
     lines = tuple(
         EventLine(
