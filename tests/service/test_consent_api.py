@@ -195,5 +195,11 @@ def test_the_member_page_shows_the_consent_history(workspace_dir: Path, tmp_path
         client.post("/language", data={"locale": "zh-CN", "csrf": _csrf(page)})
         page = client.get(f"/members/{member_id}").text
         assert "授权记录" in page and "撤回" in page and "全部渠道" in page and "营销" in page
+        twin = client.get(f"/api/v1/console/members/{member_id}").json()["consents"]
+        assert [(c["granted"], c["recorded_at"][:10]) for c in twin] == [
+            (True, "2025-03-01"),
+            (False, "2025-02-01"),
+            (True, "2025-01-01"),
+        ]
         other = client.get("/members/m_nobody")
         assert other.status_code == 404

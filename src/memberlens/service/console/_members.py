@@ -7,6 +7,7 @@ role's ``pii:read``; the profile domain audits every such view.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -90,10 +91,16 @@ def members_json(
 
 @api.get(
     "/console/members/{member_id}",
-    summary="One member: records, orders, events; clear and audited with pii:read",
+    summary="One member: records, orders, events, consents; clear and audited with pii:read",
 )
 def member_json(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
-    return _card(request, ws, who, member_id).to_json()
+    card = _card(request, ws, who, member_id).to_json()
+    history = _consents(request, ws, member_id)
+    return {**card, "consents": [_consent_json(c) for c in history]}
+
+
+def _consent_json(record: privacy.ConsentRecord) -> dict[str, Any]:
+    return {**asdict(record), "recorded_at": record.recorded_at.isoformat()}
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
