@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from memberlens.audit._chain import verify_chain
-from memberlens.audit.contracts import AuditEntry, AuditPage
+from memberlens.audit._chain import entry_of, verify_chain
+from memberlens.audit.contracts import AuditPage
 from memberlens.store import AuditRow, StateStore
 
 PER_PAGE = 50
@@ -46,20 +46,7 @@ def browse(
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
-        found = tuple(
-            AuditEntry(
-                r.seq,
-                r.at,
-                r.actor,
-                r.action,
-                r.target,
-                r.member_token,
-                r.address,
-                r.detail,
-                r.hash,
-            )
-            for r in rows
-        )
+        found = tuple(entry_of(r) for r in rows)
         actors = tuple(s.scalars(select(AuditRow.actor).distinct().order_by(AuditRow.actor)))
         actions = tuple(s.scalars(select(AuditRow.action).distinct().order_by(AuditRow.action)))
     return AuditPage(found, total, page, per_page, verify_chain(state), actors, actions)

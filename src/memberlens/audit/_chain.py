@@ -154,20 +154,22 @@ def entries(state: StateStore, *, limit: int = 100, action: str | None = None) -
         query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
         if action:
             query = query.where(AuditRow.action == action)
-        return [
-            AuditEntry(
-                r.seq,
-                r.at,
-                r.actor,
-                r.action,
-                r.target,
-                r.member_token,
-                r.address,
-                r.detail,
-                r.hash,
-            )
-            for r in s.scalars(query)
-        ]
+        return [entry_of(r) for r in s.scalars(query)]
+
+
+def entry_of(row: AuditRow) -> AuditEntry:
+    """The public view of one stored audit row."""
+    return AuditEntry(
+        row.seq,
+        row.at,
+        row.actor,
+        row.action,
+        row.target,
+        row.member_token,
+        row.address,
+        row.detail,
+        row.hash,
+    )
 
 
 def forget_member(state: StateStore, member_id: str) -> bool:
