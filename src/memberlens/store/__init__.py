@@ -23,6 +23,7 @@ from memberlens.store._jobs import (
     recent_jobs,
     start_job,
 )
+from memberlens.store._models import ModelRegistryRow
 from memberlens.store._online import MemberSummaryRow
 from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._warehouse import Warehouse
@@ -40,6 +41,7 @@ __all__ = [
     "JobRecord",
     "JobRun",
     "MemberSummaryRow",
+    "ModelRegistryRow",
     "OnlineConsentRow",
     "OnlineMemberKeyRow",
     "SessionRow",
