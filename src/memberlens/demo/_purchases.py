@@ -85,8 +85,11 @@ def transactions(rng: np.random.Generator, people: People) -> tuple[np.ndarray, 
     op_start = np.interp(start_day, days, clock)
     op_span = clock[-1] - op_start  # operational days until the window ends
     arrivals = rng.poisson(lam * op_span / 7.0)
-    # Purchases made before dropping out: geometric, counted after the first purchase.
-    alive_for = rng.geometric(drop) - 1
+    # Repeat purchases made before dropping out. BG/NBD lets a member drop out only
+    # after a repeat purchase (FHL 2005, assumption iii; P(alive | x = 0) = 1), so the
+    # count is geometric on 1, 2, ...; starting it at 0 would be the modified BG/NBD
+    # (Batislam et al. 2007), whose data the BG/NBD cannot recover the truth from.
+    alive_for = rng.geometric(drop)
     repeats = np.minimum(arrivals, alive_for)
     owner = np.repeat(np.arange(n), arrivals)
     u = rng.random(len(owner))
