@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import identity, online
+from memberlens import identity, online, profile
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -43,6 +43,13 @@ def _identity(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     }
 
 
+def _features(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    snap = profile.compute_member_features(
+        ws.warehouse, cutoff=as_of, default_timezone=ws.settings.workspace.default_timezone
+    )
+    return {"members": snap.members, "category_rows": snap.category_rows}
+
+
 def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     published = online.publish_member_summaries(ws.state, ws.warehouse, as_of=as_of)
     consent = online.publish_consent(
@@ -53,6 +60,7 @@ def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 STEPS: tuple[Step, ...] = (
     Step("identity", "match source records into members; stitch anonymous events", _identity),
+    Step("features", "member features at the cut-off (member_features)", _features),
     Step("online", "publish the online tables the request path reads", _online_tables),
 )
 
@@ -96,7 +104,7 @@ def refresh(
     Examples
     --------
     >>> step_names()
-    ['identity', 'online']
+    ['identity', 'features', 'online']
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:

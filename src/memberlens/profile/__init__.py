@@ -1,16 +1,27 @@
 """Profile: finding members and reading one member through member_map.
 
-This first part serves the console's member search and member page; the member-360
-profile (features, tags, tiers and points) grows here.
+It serves the console's member search and member page, and computes the member
+features (``member_features``, one row per member per snapshot) whose definitions are
+the data dictionary; tags, tiers and points grow here too.
 """
 
 from memberlens.profile._card import VIEW_ACTION, member_card
+from memberlens.profile._feature_catalogue import (
+    feature_defs,
+    feature_names,
+    feature_specs,
+    feature_version,
+)
+from memberlens.profile._features import compute_member_features
 from memberlens.profile._lookup import search_members
 from memberlens.profile.contracts import (
     EVENTS_SHOWN,
     HITS_SHOWN,
     ORDERS_SHOWN,
     EventLine,
+    FeatureDef,
+    FeatureSnapshot,
+    FeatureType,
     MatchedBy,
     MemberCard,
     MemberNotFound,
@@ -27,6 +38,9 @@ __all__ = [
     "ORDERS_SHOWN",
     "VIEW_ACTION",
     "EventLine",
+    "FeatureDef",
+    "FeatureSnapshot",
+    "FeatureType",
     "MatchedBy",
     "MemberCard",
     "MemberNotFound",
@@ -35,6 +49,11 @@ __all__ = [
     "Reveal",
     "SearchResult",
     "SourceRecord",
+    "compute_member_features",
+    "feature_defs",
+    "feature_names",
+    "feature_specs",
+    "feature_version",
     "member_card",
     "search_members",
 ]

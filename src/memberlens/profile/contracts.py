@@ -148,3 +148,45 @@ class MemberCard:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+class FeatureType(StrEnum):
+    """The type of a feature's column: what the rule language may compare it with."""
+
+    INTEGER = "integer"
+    DECIMAL = "decimal"  # money, exact (DECIMAL(18,2))
+    FLOAT = "float"  # rates, shares, averages
+    STRING = "string"
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """One member feature, defined once: its column, its meaning and how it is computed.
+
+    The registry of these is the data dictionary (``memberlens dictionary``, the
+    console's Dictionary page) and the catalogue the rule language reads names from.
+    """
+
+    name: str
+    type: FeatureType
+    unit: str
+    description: str
+    formula: str
+    source: str  # the warehouse tables it reads, comma-separated
+    group: str  # purchases, categories, behaviour, feedback, messages, loyalty, member
+    description_zh: str
+
+    def to_json(self) -> dict[str, str]:
+        return {**asdict(self), "type": self.type.value}
+
+
+@dataclass(frozen=True)
+class FeatureSnapshot:
+    """What one run of the features step wrote."""
+
+    snapshot_date: date
+    cutoff: datetime  # only data strictly before this instant was read
+    feature_version: str
+    members: int  # rows written to member_features for the snapshot
+    category_rows: int  # rows written to member_category_shares
+    tiers_from: date | None  # the member_tiers snapshot read, None when there is none
