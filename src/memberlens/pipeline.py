@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import identity, online, profile
+from memberlens import collect, identity, online, profile, signals
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -50,6 +50,25 @@ def _features(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     return {"members": snap.members, "category_rows": snap.category_rows}
 
 
+def _tiers(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    # Adjustments accepted by the API since the last flush count in this run, also
+    # when no server (and so no job runner) is there to flush them.
+    collect.flush_points_adjustments(ws.state, ws.warehouse, ws.settings.points)
+    run = profile.refresh_loyalty(
+        ws.warehouse, cutoff=as_of, tiers=ws.settings.tiers, points=ws.settings.points
+    )
+    return run.to_json()
+
+
+def signal_detectors(ws: Workspace) -> tuple[signals.Detector, ...]:
+    """Every domain's signal detectors: a domain adds its own here (docs/extending.md)."""
+    return (*profile.signal_detectors(ws.settings.points),)
+
+
+def _signals(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    return signals.emit(ws.warehouse, cutoff=as_of, detectors=signal_detectors(ws)).to_json()
+
+
 def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     published = online.publish_member_summaries(ws.state, ws.warehouse, as_of=as_of)
     consent = online.publish_consent(
@@ -61,6 +80,8 @@ def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 STEPS: tuple[Step, ...] = (
     Step("identity", "match source records into members; stitch anonymous events", _identity),
     Step("features", "member features at the cut-off (member_features)", _features),
+    Step("tiers", "points ledger, member_points and member_tiers at the cut-off", _tiers),
+    Step("signals", "record new member_signals (tier_changed, points_expiring, ...)", _signals),
     Step("online", "publish the online tables the request path reads", _online_tables),
 )
 
@@ -104,7 +125,7 @@ def refresh(
     Examples
     --------
     >>> step_names()
-    ['identity', 'features', 'online']
+    ['identity', 'features', 'tiers', 'signals', 'online']
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:

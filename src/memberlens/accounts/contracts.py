@@ -43,6 +43,7 @@ class Scope(StrEnum):
     ASSIGNMENTS_READ = "assignments:read"
     CONSENT_READ = "consent:read"
     CONSENT_WRITE = "consent:write"
+    POINTS_WRITE = "points:write"  # manual points adjustments
     ADMIN = "admin"  # the workspace's own CLI while a server holds the workspace
 
 

@@ -11,6 +11,7 @@ from memberlens.collect._buffer import (
     pending_count,
 )
 from memberlens.collect._consents import CONSENT_FIELDS, accept_consents
+from memberlens.collect._points import accept_points_adjustment, flush_points_adjustments
 from memberlens.collect.contracts import AcceptResult, FlushResult, ItemResult
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "accept",
     "accept_consents",
     "accept_orders",
+    "accept_points_adjustment",
     "flush",
+    "flush_points_adjustments",
     "pending_count",
 ]

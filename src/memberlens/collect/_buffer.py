@@ -26,8 +26,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from memberlens.collect._points import flush_points_adjustments
 from memberlens.collect.contracts import AcceptResult, FlushResult, ItemResult
 from memberlens.core.clock import utc_now
+from memberlens.core.settings import PointsSettings
 from memberlens.ingest import IngestRequest, ingest_file, parse_mapping, quarantine_records
 from memberlens.privacy import KeyRing
 from memberlens.schema import RAW_TABLES, check_row
@@ -158,24 +160,33 @@ def pending_count(state: StateStore) -> int:
 
 
 def flush(
-    state: StateStore, warehouse: Warehouse, keyring: KeyRing, *, limit: int = 200_000
+    state: StateStore,
+    warehouse: Warehouse,
+    keyring: KeyRing,
+    *,
+    limit: int = 200_000,
+    points: PointsSettings | None = None,
 ) -> FlushResult:
     """Move waiting rows into the warehouse, parents first; safe to retry after a crash.
 
     Rows are marked flushed only after their import committed; if the process dies in
     between, the next flush imports them again and ingest's own idempotency counts
-    them as duplicates.
+    them as duplicates. With ``points``, manual points adjustments go to the points
+    ledger too (``collect._points``); they count in ``flushed``.
     """
+    adjusted = flush_points_adjustments(state, warehouse, points) if points else 0
     with state.session() as s:
         rows = s.scalars(
             select(BufferRow)
-            .where(BufferRow.status.in_(("pending", "rejected")))
+            .where(
+                BufferRow.status.in_(("pending", "rejected")), BufferRow.kind.in_(ACCEPTED_KINDS)
+            )
             .order_by(BufferRow.buffer_id)
             .limit(limit)
         ).all()
     if not rows:
-        return FlushResult(0, 0, None)
-    run_id, flushed, quarantined = None, 0, 0
+        return FlushResult(adjusted, 0, None)
+    run_id, flushed, quarantined = None, adjusted, 0
     for kind in ACCEPTED_KINDS:
         mine = [r for r in rows if r.kind == kind]
         pending = [_clear(r, keyring) for r in mine if r.status == "pending"]

@@ -6,11 +6,14 @@ Nested settings use a double underscore in the environment, e.g.
 
 from __future__ import annotations
 
+import itertools
 import tomllib
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from memberlens.core.errors import ConfigError, WorkspaceError
@@ -130,6 +133,102 @@ class ConsentSettings(BaseModel):
     )
 
 
+class TierLevel(BaseModel):
+    """One rung of the tier ladder: reached when the qualifying metric is >= threshold."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=32, description="Tier name shown to people.")
+    threshold: Decimal = Field(ge=0, description="Qualifying value that reaches this tier.")
+
+
+def _ladder() -> list[TierLevel]:
+    return [
+        TierLevel(name="Silver", threshold=Decimal(0)),
+        TierLevel(name="Gold", threshold=Decimal(2000)),
+        TierLevel(name="Platinum", threshold=Decimal(8000)),
+    ]
+
+
+def _new_year() -> list[str]:
+    return ["01-01"]
+
+
+class TiersSettings(BaseModel):
+    """The tier ladder (docs/tiers-and-points.md)."""
+
+    metric: Literal["spend_365d", "points_365d"] = Field(
+        "spend_365d",
+        description="What qualifies: spend or points earned in the 365 days before the date.",
+    )
+    levels: list[TierLevel] = Field(
+        default_factory=_ladder,
+        description="The ladder, lowest first, thresholds strictly rising; empty = no tiers.",
+    )
+    evaluation: Literal["fixed", "anniversary"] = Field(
+        "fixed",
+        description=(
+            "When a member may move down: on evaluation_dates every year (fixed), or on "
+            "each anniversary of the day the member reached the current tier."
+        ),
+    )
+    evaluation_dates: list[str] = Field(
+        default_factory=_new_year, description="MM-DD days of the year for fixed evaluation."
+    )
+    max_steps_down: int = Field(
+        1, ge=0, description="Steps a member may fall per evaluation date; 0 = never down."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> TiersSettings:
+        names = [level.name for level in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be unique (got {names})")
+        limits = [level.threshold for level in self.levels]
+        if any(b <= a for a, b in itertools.pairwise(limits)):
+            raise ValueError("tier thresholds must rise strictly from the lowest tier up")
+        for day in self.evaluation_dates:
+            _month_day(day)
+        return self
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    """Parse MM-DD; 02-29 is refused because most years have no such day."""
+    try:
+        moment = datetime.strptime(f"2001-{text}", "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"evaluation date {text!r} is not MM-DD (e.g. 01-01)") from None
+    return moment.month, moment.day
+
+
+def _actions() -> dict[str, int]:
+    return {"review": 10, "share": 5}
+
+
+class PointsSettings(BaseModel):
+    """Points: earning, actions and expiry (docs/tiers-and-points.md)."""
+
+    per_currency_unit: Decimal = Field(
+        Decimal(1), ge=0, description="Points per currency unit paid; rounded down per order."
+    )
+    actions: dict[str, int] = Field(
+        default_factory=_actions,
+        description=(
+            "Points per action: review = a feedback row of kind review; any other name "
+            "is an event_type (e.g. share)."
+        ),
+    )
+    expire_after_months: int = Field(
+        12, ge=0, description="Months after earning before points expire; 0 = never."
+    )
+    expire_at: Literal["day", "month_end", "year_end"] = Field(
+        "year_end",
+        description="Round the expiry up to the end of that day, month or year.",
+    )
+    expiring_signal_days: int = Field(
+        30, ge=1, description="points_expiring is signalled this many days before expiry."
+    )
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -145,6 +244,8 @@ class Settings(BaseSettings):
     jobs: JobsSettings = JobsSettings()
     consent: ConsentSettings = ConsentSettings()
     identity: IdentitySettings = IdentitySettings()
+    tiers: TiersSettings = TiersSettings()
+    points: PointsSettings = PointsSettings()
 
     @classmethod
     def settings_customise_sources(

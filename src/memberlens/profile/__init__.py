@@ -14,6 +14,8 @@ from memberlens.profile._feature_catalogue import (
 )
 from memberlens.profile._features import compute_member_features
 from memberlens.profile._lookup import search_members
+from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
+from memberlens.profile._loyalty_signals import signal_detectors
 from memberlens.profile.contracts import (
     EVENTS_SHOWN,
     HITS_SHOWN,
@@ -22,11 +24,14 @@ from memberlens.profile.contracts import (
     FeatureDef,
     FeatureSnapshot,
     FeatureType,
+    LoyaltyRun,
     MatchedBy,
     MemberCard,
     MemberNotFound,
     MemberSummary,
     OrderLine,
+    PointsAdjustment,
+    PointsMovement,
     Reveal,
     SearchResult,
     SourceRecord,
@@ -41,11 +46,14 @@ __all__ = [
     "FeatureDef",
     "FeatureSnapshot",
     "FeatureType",
+    "LoyaltyRun",
     "MatchedBy",
     "MemberCard",
     "MemberNotFound",
     "MemberSummary",
     "OrderLine",
+    "PointsAdjustment",
+    "PointsMovement",
     "Reveal",
     "SearchResult",
     "SourceRecord",
@@ -55,5 +63,8 @@ __all__ = [
     "feature_specs",
     "feature_version",
     "member_card",
+    "record_points_adjustments",
+    "refresh_loyalty",
     "search_members",
+    "signal_detectors",
 ]

@@ -190,3 +190,55 @@ class FeatureSnapshot:
     members: int  # rows written to member_features for the snapshot
     category_rows: int  # rows written to member_category_shares
     tiers_from: date | None  # the member_tiers snapshot read, None when there is none
+
+
+@dataclass(frozen=True)
+class PointsMovement:
+    """One row of the points ledger (docs/tiers-and-points.md)."""
+
+    movement_id: str
+    member_id: str
+    points: int  # positive = a lot earned or granted, negative = a debit
+    reason: str  # earn_order, earn_<action>, reverse_order, expire, adjust_manual, redeem
+    occurred_at: datetime  # naive UTC
+    expires_at: datetime | None  # lots only
+    lot_id: str | None = None  # expire and reverse_order: the lot they debit
+    source: str = ""
+    source_member_key: str = ""
+    source_ref: str = ""  # the row it came from: order_id, feedback_id, event_id, ...
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PointsAdjustment:
+    """A manual adjustment accepted by the API, on its way into the ledger."""
+
+    adjustment_id: str
+    source: str
+    source_member_key: str
+    points: int
+    reason: str  # adjust_manual or redeem
+    occurred_at: datetime  # naive UTC, the time of receipt
+    expires_at: datetime | None = None  # None = the configured expiry rule
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class LoyaltyRun:
+    """What one run of the tiers & points step did."""
+
+    snapshot_date: date
+    cutoff: datetime
+    credited: dict[str, int]  # new movements by reason
+    members: int  # rows written to member_tiers
+    tiers: dict[str, int]  # members per tier (None = below the ladder, as "")
+    changed: int  # members whose tier differs from their previous snapshot
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "movements": self.credited,
+            "members": self.members,
+            "tiers": self.tiers,
+            "changed": self.changed,
+        }

@@ -55,7 +55,12 @@ class JobRunner:
 
     def flush_now(self) -> collect.FlushResult:
         with self._gate.hold("flush"):
-            result = collect.flush(self._ws.state, self._ws.warehouse, self._ws.keyring)
+            result = collect.flush(
+                self._ws.state,
+                self._ws.warehouse,
+                self._ws.keyring,
+                points=self._ws.settings.points,
+            )
         if result.flushed or result.quarantined:
             self.flushes += 1
             log.info("flushed %d events (%d quarantined)", result.flushed, result.quarantined)

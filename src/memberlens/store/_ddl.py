@@ -82,6 +82,27 @@ SUPPORT_DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS points_ledger (
         movement_id VARCHAR PRIMARY KEY, member_id VARCHAR NOT NULL, points BIGINT NOT NULL,
         reason VARCHAR NOT NULL, occurred_at TIMESTAMP NOT NULL, expires_at TIMESTAMP)""",
+    # Tiers & points (docs/tiers-and-points.md): the ledger names the source record a
+    # movement belongs to (balances follow member_map through merges), the row it came
+    # from and, for expiry and reversals, the earning lot it debits.
+    "ALTER TABLE points_ledger ADD COLUMN IF NOT EXISTS source VARCHAR",
+    "ALTER TABLE points_ledger ADD COLUMN IF NOT EXISTS source_member_key VARCHAR",
+    "ALTER TABLE points_ledger ADD COLUMN IF NOT EXISTS source_ref VARCHAR",
+    "ALTER TABLE points_ledger ADD COLUMN IF NOT EXISTS lot_id VARCHAR",
+    "ALTER TABLE points_ledger ADD COLUMN IF NOT EXISTS note VARCHAR",
+    "ALTER TABLE points_ledger ADD COLUMN IF NOT EXISTS recorded_at TIMESTAMP",
+    # No primary keys on snapshot tables: a re-run deletes and re-inserts a snapshot in
+    # one transaction, which DuckDB's index would refuse (see raw_table_ddl).
+    """CREATE TABLE IF NOT EXISTS member_tiers (
+        snapshot_date DATE NOT NULL, member_id VARCHAR NOT NULL, tier VARCHAR,
+        qualifying_value DECIMAL(18,2) NOT NULL, since DATE, previous_tier VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS member_points (
+        snapshot_date DATE NOT NULL, member_id VARCHAR NOT NULL, balance BIGINT NOT NULL,
+        earned_365d BIGINT NOT NULL, expiring_points BIGINT NOT NULL,
+        next_expiry_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS member_signals (
+        signal_id VARCHAR NOT NULL, member_id VARCHAR NOT NULL, signal VARCHAR NOT NULL,
+        occurred_at TIMESTAMP NOT NULL, snapshot_date DATE NOT NULL, payload VARCHAR NOT NULL)""",
     # Identity resolution (docs/identity.md): matching keys cached per blind index,
     # every map version it wrote, identifiers it refused, unmerge splits, stitching.
     """CREATE TABLE IF NOT EXISTS identity_match_keys (
