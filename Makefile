@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(PIP) install -c constraints.txt ".[dev]" >/dev/null
+	$(PIP) install -c constraints.txt -e ".[test,dev]" >/dev/null
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy

@@ -8,7 +8,19 @@ import sys
 import typer
 
 from memberlens import __version__
-from memberlens.cli import _data, _demo, _identity, _pipeline, _privacy, _serve, _users, _workspace
+from memberlens.cli import (
+    _data,
+    _demo,
+    _identity,
+    _pipeline,
+    _predict,
+    _privacy,
+    _profile,
+    _segment,
+    _serve,
+    _users,
+    _workspace,
+)
 from memberlens.cli._common import err
 from memberlens.core.errors import MemberlensError
 
@@ -44,6 +56,9 @@ _demo.register(app)
 _users.register(app)
 _serve.register(app)
 _privacy.register(app)
+_profile.register(app)
+_segment.register(app)
+_predict.register(app)
 
 
 def main() -> None:

@@ -51,7 +51,10 @@ class BasketParams:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_support <= 1.0:
-            raise UsageError(f"min_support must be in (0, 1], got {self.min_support}")
+            raise UsageError(
+                f"min_support is a share of baskets in (0, 1], e.g. 0.001 for one basket "
+                f"in a thousand; got {self.min_support}"
+            )
         if not 0.0 <= self.min_confidence <= 1.0:
             raise UsageError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
         if not self.min_lift >= 0.0:

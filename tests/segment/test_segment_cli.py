@@ -1,0 +1,83 @@
+"""``memberlens segment baskets`` as a user runs it: exit codes and JSON per docs/cli.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import cli, json_of
+from tests.conftest import DATASETS, requires_datasets
+from tests.ingest.helpers import write
+
+ORDERS = """order_id,source,source_member_key,ordered_at
+o1,pos,m1,2024-05-01T09:00:00Z
+o2,pos,m2,2024-05-01T10:00:00Z
+o3,pos,m3,2024-05-02T10:00:00Z
+"""
+# eggs+milk in 2 of 3 baskets, eggs in 2, milk in 3: eggs -> milk has confidence 1 and
+# lift 1 / (3/3) = 1; milk -> eggs confidence 2/3, lift (2/3) / (2/3) = 1.
+ITEMS = """source,order_id,line_no,product_id
+pos,o1,1,milk
+pos,o1,2,eggs
+pos,o2,1,milk
+pos,o2,2,eggs
+pos,o3,1,milk
+"""
+
+
+def _workspace(tmp_path: Path) -> str:
+    ws = str(tmp_path / "ws")
+    cli("init", ws, check=True)
+    for kind, text in (("orders", ORDERS), ("order_items", ITEMS)):
+        path = write(tmp_path / f"{kind}.csv", text)
+        cli("ingest", kind, str(path), "-w", ws, "--quiet", check=True)
+    return ws
+
+
+def test_segment_baskets_json_and_text(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    cli("init", ws, check=True)
+    empty = cli("segment", "baskets", "-w", ws)
+    assert empty.returncode == 1 and "NO_BASKETS" in empty.stderr
+    ws = _workspace(tmp_path / "shop")
+    data = json_of("segment", "baskets", "-w", ws, "--min-support", "0.5", schema="segment-baskets")
+    assert (data["baskets"], data["items"], data["itemsets"], data["rules_total"]) == (3, 2, 3, 2)
+    first, second = data["rules"]
+    assert (first["antecedent"], first["consequent"], first["conviction"]) == (
+        ["eggs"],
+        ["milk"],
+        None,
+    )
+    assert first["confidence"] == 1.0 and first["lift"] == pytest.approx(1.0)
+    assert second["confidence"] == pytest.approx(2 / 3)
+    top = json_of("segment", "baskets", "-w", ws, "--top", "1", schema="segment-baskets")
+    assert len(top["rules"]) == 1 and top["rules_total"] == 2
+    text = cli("segment", "baskets", "-w", ws, "--min-support", "0.5", check=True).stdout
+    assert "3 baskets, 2 items, 3 frequent itemsets, 2 rules" in text
+    bad = cli("segment", "baskets", "-w", ws, "--min-support", "2")
+    assert bad.returncode == 2 and "share of baskets" in bad.stderr
+    assert cli("segment", "baskets", "--by", "brand", "-w", ws).returncode == 2
+    assert "--min-lift" in cli("segment", "baskets", "--help", check=True).stdout
+
+
+@requires_datasets
+@pytest.mark.slow
+def test_segment_baskets_on_groceries(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    cli("init", ws, check=True)
+    groceries = DATASETS / "groceries" / "Groceries_dataset.csv"
+    cli("ingest", "order_items", str(groceries), "--preset", "groceries", "-w", ws, check=True)
+    data = json_of("segment", "baskets", "-w", ws, "--top", "5", schema="segment-baskets")
+    assert (data["baskets"], data["items"], data["itemsets"], data["rules_total"]) == (
+        14_963,
+        167,
+        750,
+        240,
+    )
+    best = data["rules"][0]
+    assert (best["antecedent"], best["consequent"], best["count"]) == (
+        ["whole milk", "yogurt"],
+        ["sausage"],
+        22,
+    )
