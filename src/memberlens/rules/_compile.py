@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from memberlens.rules._ast import (
@@ -75,6 +76,15 @@ def _balanced(items: Sequence[ir.BooleanValue], op: str) -> ir.BooleanValue:
     half = len(items) // 2
     left, right = _balanced(items[:half], op), _balanced(items[half:], op)
     return left & right if op == "and" else left | right
+
+
+def _whole(value: ir.Value) -> ir.Value:
+    """A boolean operand that stays one operand in SQL (a one-argument COALESCE is the
+    identity). Ibis prints NOT, IN and BETWEEN operands without parentheses, so without
+    this DuckDB read ``(not vip) is null`` as ``NOT (vip IS NULL)`` and
+    ``(a = b) in (true, false)`` as ``a = (b IN (TRUE, FALSE))``."""
+    simple = isinstance(value.op(), ops.Field | ops.Literal)
+    return ibis.coalesce(value) if value.type().is_boolean() and not simple else value
 
 
 def _constant(value: object, kind: str) -> ir.Value:
@@ -153,7 +163,7 @@ class _Compiler:
 
     def aligned(self, *nodes: Node) -> list[Any]:
         """Compiled operands; a date meets a timestamp at midnight (UTC)."""
-        values = [self.visit(n) for n in nodes]
+        values = [_whole(self.visit(n)) for n in nodes]
         if {n.vtype for n in nodes} == {"date", "timestamp"}:
             return [
                 v.cast("timestamp") if n.vtype == "date" else v
@@ -162,7 +172,7 @@ class _Compiler:
         return values
 
     def visit_inlist(self, node: InList) -> ir.Value:
-        operand = self.visit(node.operand)
+        operand = _whole(self.visit(node.operand))
         kinds = {item.kind for item in node.items} | {node.operand.vtype}
         values: list[object] = [item.value for item in node.items]
         if kinds == {"number"}:
@@ -178,7 +188,7 @@ class _Compiler:
         return ~inside if node.negated else inside
 
     def visit_isnull(self, node: IsNull) -> ir.Value:
-        operand = self.visit(node.operand)
+        operand = _whole(self.visit(node.operand))
         return operand.notnull() if node.negated else operand.isnull()
 
     def visit_call(self, node: Call) -> ir.Value:

@@ -114,6 +114,11 @@ class _Parser:
             )
         return node
 
+    def descend(self, token: Token) -> None:
+        """One level deeper, checked before recursing: TOO_DEEP, never RecursionError."""
+        self.nesting += 1
+        self.deeper(Ref(name="", end=token.end, **_pos(token)))
+
     # -- grammar -------------------------------------------------------------------
     def rule(self) -> Node:
         if self.is_("EOF"):
@@ -146,7 +151,7 @@ class _Parser:
         token = self.accept("KEYWORD", "not")
         if token is None:
             return self.predicate()
-        self.nesting += 1
+        self.descend(token)
         operand = self.not_expr()
         self.nesting -= 1
         return self.deeper(Not(operand=operand, **_span(token, operand, operand)))
@@ -233,7 +238,7 @@ class _Parser:
             return self.primary()
         if self.is_("NUMBER") or self.is_("DURATION"):
             return self.negative(token, self.next())
-        self.nesting += 1
+        self.descend(token)
         operand = self.unary()
         self.nesting -= 1
         return self.deeper(Neg(operand=operand, **_span(token, operand, operand)))
@@ -246,8 +251,7 @@ class _Parser:
                 return self.call(token)
             return Ref(name=token.text, end=token.end, **_pos(token))
         if self.accept("OP", "("):
-            self.nesting += 1
-            self.deeper(Ref(name="", end=token.end, **_pos(token)))
+            self.descend(token)
             node = self.expr()
             self.nesting -= 1
             self.expect("OP", ")", "')' to close the '(' " + where(token.line, token.column))
