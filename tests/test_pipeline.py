@@ -85,9 +85,17 @@ def test_each_refresh_is_a_recorded_job_run(shop: Workspace) -> None:
 
 
 def test_unknown_steps_are_refused_before_anything_runs(shop: Workspace) -> None:
-    with pytest.raises(UsageError, match="the steps are: identity, features"):
+    with pytest.raises(UsageError, match="the steps are: identity, tiers, features"):
         pipeline.refresh(shop, only=["no_such_step", "online"])
     assert recent_jobs(shop.state) == []
+
+
+@pytest.mark.parametrize("as_of", [date(1, 1, 1), date(1899, 12, 31), date(9999, 12, 31)])
+def test_an_as_of_outside_the_supported_range_is_refused(shop: Workspace, as_of: date) -> None:
+    """Found by the API fuzzer: a 365-day window before year 1 overflowed into a 500."""
+    with pytest.raises(UsageError, match="is outside 1900-01-01 … 2199-12-31"):
+        pipeline.refresh(shop, as_of=as_of)
+    assert recent_jobs(shop.state) == []  # refused before a job run was recorded
 
 
 def test_a_failing_step_is_recorded_as_failed(

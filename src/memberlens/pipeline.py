@@ -60,6 +60,13 @@ def _tiers(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     return run.to_json()
 
 
+def _tags(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    run = profile.compute_member_tags(
+        ws.warehouse, ws.state, cutoff=as_of, book=ws.tag_book(), settings=ws.settings.tags
+    )
+    return run.to_json()
+
+
 def signal_detectors(ws: Workspace) -> tuple[signals.Detector, ...]:
     """Every domain's signal detectors: a domain adds its own here (docs/extending.md)."""
     return (*profile.signal_detectors(ws.settings.points),)
@@ -79,8 +86,11 @@ def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 STEPS: tuple[Step, ...] = (
     Step("identity", "match source records into members; stitch anonymous events", _identity),
-    Step("features", "member features at the cut-off (member_features)", _features),
+    # Tiers & points read only orders, events, feedback and the ledger, so they run
+    # before features: points_balance and tier then describe the same cut-off.
     Step("tiers", "points ledger, member_points and member_tiers at the cut-off", _tiers),
+    Step("features", "member features at the cut-off (member_features)", _features),
+    Step("tags", "declared rule tags and interest tags at the cut-off (member_tags)", _tags),
     Step("signals", "record new member_signals (tier_changed, points_expiring, ...)", _signals),
     Step("online", "publish the online tables the request path reads", _online_tables),
 )
@@ -106,10 +116,20 @@ def step_names() -> list[str]:
     return [s.name for s in STEPS]
 
 
+# Windows such as "the last 365 days" must stay inside what dates can hold.
+EARLIEST_AS_OF = date(1900, 1, 1)
+LATEST_AS_OF = date(2199, 12, 31)
+
+
 def cutoff(as_of: date | None) -> datetime:
     """The instant a refresh sees data before: midnight UTC of ``as_of``, else now."""
     if as_of is None:
         return utc_now()
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise UsageError(
+            f"as-of {as_of.isoformat()} is outside {EARLIEST_AS_OF} … {LATEST_AS_OF}; "
+            "give the day whose data the refresh should stop before (e.g. 2024-01-01)"
+        )
     return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
 
 
@@ -125,7 +145,7 @@ def refresh(
     Examples
     --------
     >>> step_names()
-    ['identity', 'features', 'tiers', 'signals', 'online']
+    ['identity', 'tiers', 'features', 'tags', 'signals', 'online']
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:
@@ -134,6 +154,8 @@ def refresh(
         )
     moment = cutoff(as_of)
     chosen = [s for s in STEPS if not only or s.name in only]
+    if any(s.name == "tags" for s in chosen):
+        profile.check_tag_book(ws.tag_book())  # a typo stops the run before any step
     run_id = start_job(ws.state, JOB, {"as_of": moment.isoformat(), "steps": step_names()})
     result = RefreshResult(run_id, moment)
     started = time.perf_counter()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from memberlens import profile
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import WorkspaceError
 from memberlens.core.settings import CONFIG_FILE, Settings, load_settings
@@ -47,6 +48,10 @@ class Workspace:
         warehouse.execute("SET autoinstall_known_extensions = false")
         warehouse.ensure_schema()
         return cls(root, settings, warehouse, state, keyring)
+
+    def tag_book(self) -> profile.TagBook:
+        """The tags declared in the workspace's tags file ([tags] file, docs/tags.md)."""
+        return profile.load_tag_book(self.root / self.settings.tags.file)
 
     def close(self) -> None:
         self.warehouse.close()
@@ -87,6 +92,9 @@ def init_workspace(root: Path, *, name: str | None = None) -> tuple[Path, bool]:
         text = text.replace("@ID@", f"ws_{secrets.token_hex(6)}")
         text = text.replace("@NAME@", name or root.name)
         config.write_text(text, encoding="utf-8")
+    tags = root / load_settings(root).tags.file
+    if created and not tags.exists():
+        tags.write_text(profile.default_tag_book_text(), encoding="utf-8")
     (root / "data").mkdir(exist_ok=True)
     settings = load_settings(root)
     key_file = key_file_for(settings)

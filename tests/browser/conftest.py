@@ -12,12 +12,13 @@ import importlib.util
 import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from memberlens import accounts
+from memberlens import accounts, pipeline
 from memberlens.accounts import Role
 from memberlens.privacy import KeyRing
 from memberlens.workspace import Workspace, init_workspace
@@ -71,6 +72,14 @@ pos,m1,张伟,13812345678,zhang.wei@example.com,上海
 pos,m2,Li Na,13900001111,li.na@example.com,Beijing
 """
 
+# A tag of the known data set: m1 bought twice by the cut-off, so m1 alone carries it.
+REPEAT_BUYER = """
+[repeat_buyer]
+description = "Bought at least twice"
+rule = "frequency >= 2"
+"""
+AS_OF = date(2025, 5, 26)  # the day after the last order
+
 _PAGES = pytest.StashKey[list["Page"]]()
 
 
@@ -117,6 +126,9 @@ def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConso
         with Workspace.open(workspace) as ws:
             run(ws, "members", write(root / "members.csv", MEMBERS))
             run(ws, "orders", write(root / "orders.csv", ORDERS))
+            with (workspace / ws.settings.tags.file).open("a", encoding="utf-8") as book:
+                book.write(REPEAT_BUYER)
+            pipeline.refresh(ws, as_of=AS_OF)
             for role in Role:
                 accounts.create_user(
                     ws.state,

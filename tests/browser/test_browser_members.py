@@ -67,3 +67,42 @@ def test_the_audit_log_is_not_offered_to_a_viewer(console_page: ConsolePage) -> 
     answer = page.goto(page.url.replace("/members", "/audit"))
     assert answer is not None and answer.status == 403
     assert "may not open this page" in page.content()
+
+
+def test_member_profile_shows_features_tags_and_tier_explained_by_the_dictionary(
+    console_page: ConsolePage, live_console: LiveConsole
+) -> None:
+    page = console_page("marketer", "/members?q=13812345678")
+    hit = page.locator("#member-results tr[data-member-id]")
+    member_id = hit.get_attribute("data-member-id")
+    with page.expect_navigation():
+        hit.locator("a").first.click()
+    twin = page.request.get(f"{live_console.api}/console/members/{member_id}").json()
+    dictionary = page.request.get(f"{live_console.api}/dictionary").json()
+    names = [f["name"] for f in dictionary["features"]]
+
+    rows = page.locator("#member-features tr[data-feature]")
+    assert [rows.nth(i).get_attribute("data-feature") for i in range(rows.count())] == names
+
+    def shown(feature: str) -> str:
+        return page.locator(f'#member-features tr[data-feature="{feature}"] td.num').inner_text()
+
+    # Refreshed as of 2025-05-26: m1 bought o1 (05-01, 10.00) and o2 (05-20 10:00, 20.00),
+    # 5.6 days before the cut-off: recency is whole days, rounded down.
+    assert (shown("frequency"), shown("monetary"), shown("recency_days")) == ("2", "30.00", "5")
+    chips = page.locator("#member-tags li[data-tag]")
+    tags = [chips.nth(i).get_attribute("data-tag") for i in range(chips.count())]
+    assert tags == [t["tag"] for t in twin["profile"]["tags"]] == ["repeat_buyer"]
+    assert page.locator("#member-tier").inner_text().strip() == "Silver"  # 30.00 < 2,000
+    save_screenshot(page, "profile")
+    assert_clean(page)
+
+    with page.expect_navigation():
+        page.click("#nav-dictionary")
+    listed = page.locator("#dictionary tr[data-feature]")
+    assert [listed.nth(i).get_attribute("data-feature") for i in range(listed.count())] == names
+    frequency = next(f for f in dictionary["features"] if f["name"] == "frequency")
+    row = page.locator('#dictionary tr[data-feature="frequency"]').inner_text()
+    assert frequency["description"] in row and frequency["formula"] in row
+    assert dictionary["feature_version"] in page.locator("#feature-version").inner_text()
+    assert_clean(page)

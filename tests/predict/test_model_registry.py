@@ -42,7 +42,7 @@ def test_first_version_serves_later_ones_wait_and_promotion_retires(workspace: W
     assert stages == {1: "retired", 2: "candidate", 3: "production"}
     assert predict.get_model(workspace.state, "clv").version == 3
     predict.retire(workspace.state, "clv", 3)
-    with pytest.raises(predict.ModelNotFoundError, match="no a production version"):
+    with pytest.raises(predict.ModelNotFoundError, match="has no production version"):
         predict.get_model(workspace.state, "clv")
     with pytest.raises(predict.ModelNotFoundError, match="no version 9"):
         predict.promote(workspace.state, "clv", 9)

@@ -155,7 +155,7 @@ def test_rerunning_a_snapshot_replaces_it(workspace: Workspace, ids: dict[str, s
     assert snapshots == [(date(2025, 5, 1), 2), (CUTOFF, 2)]
 
 
-def test_tier_comes_from_the_latest_earlier_tiers_snapshot(
+def test_tier_comes_from_the_latest_tiers_snapshot_up_to_the_cut_off(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
     wh = workspace.warehouse
@@ -167,13 +167,22 @@ def test_tier_comes_from_the_latest_earlier_tiers_snapshot(
     extra = (
         ", 0 AS qualifying_value" if "qualifying_value" in wh.table("member_tiers").columns else ""
     )
-    for day, tier in ((date(2025, 4, 1), "silver"), (date(2025, 5, 1), "gold"), (CUTOFF, "vip")):
+    later = date(2025, 6, 2)
+    for day, tier in ((date(2025, 4, 1), "silver"), (date(2025, 5, 1), "gold"), (later, "vip")):
         wh.execute(
             "INSERT INTO member_tiers BY NAME SELECT ? AS snapshot_date, ? AS member_id, "
             f"? AS tier{extra}",
             [day, ids["p1"], tier],
         )
     rows = features_at(workspace)
-    # 2025-06-01's own tiers come from the step after this one: the 05-01 snapshot counts
+    # Without a snapshot of the cut-off day itself the latest earlier one counts, and a
+    # later snapshot never does.
     assert rows[ids["p1"]]["tier"] == "gold"
     assert rows[ids["p2"]]["tier"] is None
+    # A refresh writes the cut-off day's tiers just before its features: those count.
+    wh.execute(
+        f"INSERT INTO member_tiers BY NAME SELECT ? AS snapshot_date, ? AS member_id, "
+        f"'platinum' AS tier{extra}",
+        [CUTOFF, ids["p1"]],
+    )
+    assert features_at(workspace)[ids["p1"]]["tier"] == "platinum"

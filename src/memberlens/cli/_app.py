@@ -18,6 +18,7 @@ from memberlens.cli import (
     _profile,
     _segment,
     _serve,
+    _tags,
     _users,
     _workspace,
 )
@@ -58,6 +59,7 @@ _serve.register(app)
 _privacy.register(app)
 _profile.register(app)
 _segment.register(app)
+_tags.register(app)
 _predict.register(app)
 
 

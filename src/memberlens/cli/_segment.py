@@ -40,7 +40,9 @@ def baskets(
     ] = ItemBy.product,
     basket: Annotated[
         BasketBy,
-        typer.Option("--basket", help="A basket is one order, or one member's items on one day."),
+        typer.Option(
+            "--basket", help="A basket is one order, or one member's items on one UTC day."
+        ),
     ] = BasketBy.order,
     min_support: Annotated[
         float, typer.Option("--min-support", help="Smallest share of baskets for an itemset.")

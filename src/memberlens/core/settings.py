@@ -229,6 +229,45 @@ class PointsSettings(BaseModel):
     )
 
 
+def _interest_weights() -> dict[str, float]:
+    return {"purchase": 5.0, "add_to_cart": 3.0, "favorite": 2.0, "view": 1.0}
+
+
+class TagsSettings(BaseModel):
+    """Tags: where they are declared, and how interest tags weigh behaviour (docs/tags.md)."""
+
+    file: str = Field(
+        "tags.toml", description="The tag definitions, relative to the workspace folder."
+    )
+    interest_half_life_days: float = Field(
+        30.0, gt=0, description="An interaction counts half as much after this many days."
+    )
+    interest_weights: dict[str, float] = Field(
+        default_factory=_interest_weights,
+        description=(
+            "Weight per interaction: purchase = an order line; any other name is an "
+            "event_type of events that name a product. Types not listed count nothing."
+        ),
+    )
+    interest_window_days: int = Field(
+        365, ge=1, description="Only interactions in this many days before the refresh."
+    )
+    interest_min_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="A category becomes an interest tag at this share of the member's weight.",
+    )
+    interest_top: int = Field(5, ge=1, description="At most this many interest tags per member.")
+
+    @model_validator(mode="after")
+    def _weights_valid(self) -> TagsSettings:
+        bad = [k for k, v in self.interest_weights.items() if v < 0]
+        if bad:
+            raise ValueError(f"interest_weights must not be negative: {', '.join(bad)}")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -246,6 +285,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     tiers: TiersSettings = TiersSettings()
     points: PointsSettings = PointsSettings()
+    tags: TagsSettings = TagsSettings()
 
     @classmethod
     def settings_customise_sources(

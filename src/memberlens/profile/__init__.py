@@ -2,7 +2,8 @@
 
 It serves the console's member search and member page, and computes the member
 features (``member_features``, one row per member per snapshot) whose definitions are
-the data dictionary; tags, tiers and points grow here too.
+the data dictionary, the tags declared in ``tags.toml`` and interest tags
+(``member_tags``, docs/tags.md), tiers and points.
 """
 
 from memberlens.profile._card import VIEW_ACTION, member_card
@@ -16,6 +17,22 @@ from memberlens.profile._features import compute_member_features
 from memberlens.profile._lookup import search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
 from memberlens.profile._loyalty_signals import signal_detectors
+from memberlens.profile._member_profile import member_profile
+from memberlens.profile._tag_book import (
+    TagBook,
+    TagDef,
+    default_tag_book_text,
+    load_tag_book,
+    parse_tag_book,
+)
+from memberlens.profile._tag_stats import tag_stats, unused_tags
+from memberlens.profile._tags import (
+    ATTRIBUTES,
+    check_tag_book,
+    compute_member_tags,
+    record_usage,
+    tag_catalogue,
+)
 from memberlens.profile.contracts import (
     EVENTS_SHOWN,
     HITS_SHOWN,
@@ -24,10 +41,12 @@ from memberlens.profile.contracts import (
     FeatureDef,
     FeatureSnapshot,
     FeatureType,
+    FeatureValue,
     LoyaltyRun,
     MatchedBy,
     MemberCard,
     MemberNotFound,
+    MemberProfile,
     MemberSummary,
     OrderLine,
     PointsAdjustment,
@@ -35,9 +54,13 @@ from memberlens.profile.contracts import (
     Reveal,
     SearchResult,
     SourceRecord,
+    TagRun,
+    TagStat,
+    TagValue,
 )
 
 __all__ = [
+    "ATTRIBUTES",
     "EVENTS_SHOWN",
     "HITS_SHOWN",
     "ORDERS_SHOWN",
@@ -46,10 +69,12 @@ __all__ = [
     "FeatureDef",
     "FeatureSnapshot",
     "FeatureType",
+    "FeatureValue",
     "LoyaltyRun",
     "MatchedBy",
     "MemberCard",
     "MemberNotFound",
+    "MemberProfile",
     "MemberSummary",
     "OrderLine",
     "PointsAdjustment",
@@ -57,14 +82,29 @@ __all__ = [
     "Reveal",
     "SearchResult",
     "SourceRecord",
+    "TagBook",
+    "TagDef",
+    "TagRun",
+    "TagStat",
+    "TagValue",
+    "check_tag_book",
     "compute_member_features",
+    "compute_member_tags",
+    "default_tag_book_text",
     "feature_defs",
     "feature_names",
     "feature_specs",
     "feature_version",
+    "load_tag_book",
     "member_card",
+    "member_profile",
+    "parse_tag_book",
     "record_points_adjustments",
+    "record_usage",
     "refresh_loyalty",
     "search_members",
     "signal_detectors",
+    "tag_catalogue",
+    "tag_stats",
+    "unused_tags",
 ]

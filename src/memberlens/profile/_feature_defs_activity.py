@@ -193,8 +193,9 @@ _LOYALTY = [
         "points_ledger",
         (
             "Points the member holds.",
-            "sum(points) of points_ledger movements with occurred_at < cutoff and expires_at "
-            "empty or after the cutoff; 0 without movements",
+            "sum(points) of points_ledger movements with occurred_at < cutoff (expiries are "
+            "movements of their own, written by the tiers step before this one); 0 without "
+            "movements",
             "积分余额",
         ),
     ),
@@ -206,8 +207,8 @@ _LOYALTY = [
         "member_tiers",
         (
             "The member's tier.",
-            "tier in the latest member_tiers snapshot with snapshot_date before the snapshot "
-            "date (the tiers step runs after this one); null while there is none",
+            "tier in the latest member_tiers snapshot on or before the snapshot date (the "
+            "tiers step runs just before this one); null while there is none",
             "会员等级",
         ),
     ),

@@ -10,6 +10,7 @@ refresh run then would have seen (formulas: ``_feature_defs``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,9 +28,9 @@ def _member_map(warehouse: Warehouse) -> ir.Table:
     return warehouse.table("member_map").select("source", "source_member_key", "member_id")
 
 
-def member_versions(warehouse: Warehouse, cutoff: datetime) -> ir.Table:
+def member_versions(warehouse: Warehouse, cutoff: datetime, extra: Sequence[str] = ()) -> ir.Table:
     """Each member record as of the cut-off: ``source, source_member_key, signup_at,
-    timezone``, only records that existed then.
+    timezone`` and the ``extra`` columns, only records that existed then.
 
     A version is current from its ``_loaded_at`` until its ``_superseded_at``; versions
     replaced within their own file were never current and are skipped. The version
@@ -38,7 +39,7 @@ def member_versions(warehouse: Warehouse, cutoff: datetime) -> ir.Table:
     back-filled history) counts with its first version, provided it had signed up
     before the cut-off: a back-fill must not hide members who existed then.
     """
-    cols = [*_KEY, "signup_at", "timezone", "_loaded_at"]
+    cols = [*_KEY, "signup_at", "timezone", *extra, "_loaded_at"]
     current = warehouse.table("members").select(*cols, _end=ibis.null("timestamp"))
     history = warehouse.table("members_history")
     history = history.filter(
@@ -59,7 +60,7 @@ def member_versions(warehouse: Warehouse, cutoff: datetime) -> ir.Table:
     chosen = versions.mutate(_known=known, _rank=rank)
     chosen = chosen.filter(chosen._rank == 0)
     existed = (chosen.signup_at < cutoff) | (chosen.signup_at.isnull() & chosen._known)
-    return chosen.filter(existed).select(*_KEY, "signup_at", "timezone")
+    return chosen.filter(existed).select(*_KEY, "signup_at", "timezone", *extra)
 
 
 def member_attributes(warehouse: Warehouse, cutoff: datetime, *, default_timezone: str) -> ir.Table:
@@ -204,16 +205,17 @@ def points_balance(warehouse: Warehouse, cutoff: datetime) -> ir.Table:
 
 
 def latest_tiers(warehouse: Warehouse, snapshot: date) -> tuple[ir.Table | None, date | None]:
-    """The tiers of the latest ``member_tiers`` snapshot before ``snapshot``.
+    """The tiers of the latest ``member_tiers`` snapshot on or before ``snapshot``.
 
-    ``member_tiers`` is written by the tiers & points step, which runs after this one:
-    the snapshot of the same day may not exist yet (and would change on a re-run), so
-    only earlier snapshots are read. Until that step has run once, there is none.
+    ``member_tiers`` is written by the tiers & points step, which a refresh runs just
+    before this one, so the snapshot of the same day is normally there; a features step
+    run alone falls back to the latest earlier one. Until that step has run once, there
+    is none.
     """
     if not warehouse.has_table("member_tiers"):
         return None, None
     tiers = warehouse.table("member_tiers")
-    earlier = tiers.filter(tiers.snapshot_date < snapshot)
+    earlier = tiers.filter(tiers.snapshot_date <= snapshot)
     found = warehouse.to_pyarrow(earlier.snapshot_date.max().name("d").as_table())
     latest = found.column("d")[0].as_py()
     if latest is None:

@@ -43,7 +43,7 @@ TIERS_SCHEMA = pa.schema(
 
 
 def _on(year: int, month: int, day: int) -> date:
-    # A member who reached a tier on 29 February is evaluated on 28 February otherwise.
+    # A member who reached a tier on 29 February is evaluated on 28 February, every year.
     return date(year, month, min(day, 28) if (month, day) == (2, 29) else day)
 
 

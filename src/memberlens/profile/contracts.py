@@ -242,3 +242,112 @@ class LoyaltyRun:
             "tiers": self.tiers,
             "changed": self.changed,
         }
+
+
+@dataclass(frozen=True)
+class TagRun:
+    """What one run of the tags step wrote."""
+
+    snapshot_date: date
+    members_per_tag: dict[str, int]  # declared tag -> members tagged
+    interest_rows: int  # (member, interest:<category>) rows
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "members_per_tag": self.members_per_tag,
+            "interest_rows": self.interest_rows,
+        }
+
+
+@dataclass(frozen=True)
+class TagStat:
+    """One tag's coverage over recent snapshots and when a definition last read it."""
+
+    name: str
+    kind: str  # rule | interest
+    category: str
+    owner: str
+    description: str
+    members: int  # tagged in the latest snapshot
+    share: float  # of the members in that snapshot
+    trend: tuple[tuple[date, int], ...]  # (snapshot, members), oldest first
+    last_used_at: datetime | None
+    used_by: tuple[str, ...]  # "kind:name" of the definitions that read it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "category": self.category,
+            "owner": self.owner,
+            "description": self.description,
+            "members": self.members,
+            "share": round(self.share, 6),
+            "trend": [{"snapshot_date": d.isoformat(), "members": n} for d, n in self.trend],
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "used_by": list(self.used_by),
+        }
+
+
+@dataclass(frozen=True)
+class FeatureValue:
+    """One feature of one member, with its dictionary text."""
+
+    name: str
+    value: Any
+    unit: str
+    description: str
+    description_zh: str
+
+
+@dataclass(frozen=True)
+class TagValue:
+    tag: str
+    kind: str  # rule | interest
+    weight: float
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    """What the refresh derived about a member: the 360's second half (the card is the first).
+
+    Lists are newest first; row dicts hold plain values (dates, numbers, strings).
+    """
+
+    member_id: str
+    features_snapshot: date | None
+    features: tuple[FeatureValue, ...]
+    tags_snapshot: date | None
+    tags: tuple[TagValue, ...]
+    tiers: tuple[dict[str, Any], ...]
+    points: tuple[dict[str, Any], ...]
+    ledger: tuple[dict[str, Any], ...]
+    feedback: tuple[dict[str, Any], ...]
+    messages: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "member_id": self.member_id,
+            "features_snapshot": _iso(self.features_snapshot),
+            "features": [{**asdict(f), "value": _plain(f.value)} for f in self.features],
+            "tags_snapshot": _iso(self.tags_snapshot),
+            "tags": [asdict(t) for t in self.tags],
+            "tiers": [_plain_row(r) for r in self.tiers],
+            "points": [_plain_row(r) for r in self.points],
+            "ledger": [_plain_row(r) for r in self.ledger],
+            "feedback": [_plain_row(r) for r in self.feedback],
+            "messages": [_plain_row(r) for r in self.messages],
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in row.items()}

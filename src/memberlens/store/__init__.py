@@ -26,6 +26,7 @@ from memberlens.store._jobs import (
 from memberlens.store._models import ModelRegistryRow
 from memberlens.store._online import MemberSummaryRow
 from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
+from memberlens.store._usage import RuleUsageRow
 from memberlens.store._warehouse import Warehouse
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "ModelRegistryRow",
     "OnlineConsentRow",
     "OnlineMemberKeyRow",
+    "RuleUsageRow",
     "SessionRow",
     "StateStore",
     "UserRow",

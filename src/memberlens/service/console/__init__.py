@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from memberlens.service.console import _audit_page, _members, _routes
+from memberlens.service.console import _audit_page, _dictionary, _members, _routes
 from memberlens.service.console._auth import LoginRequired, PageForbidden
 
 __all__ = ["LoginRequired", "PageForbidden", "install"]
@@ -13,3 +13,4 @@ def install(app: FastAPI, api_prefix: str) -> None:
     _routes.install(app, api_prefix)
     _members.install(app, api_prefix)
     _audit_page.install(app, api_prefix)
+    _dictionary.install(app, api_prefix)

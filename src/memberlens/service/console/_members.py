@@ -50,6 +50,11 @@ def _consents(request: Request, ws: WorkspaceDep, member_id: str) -> list[privac
         return privacy.consent_history(ws.warehouse, member_id)
 
 
+def _profile(request: Request, ws: WorkspaceDep, member_id: str) -> profile.MemberProfile:
+    with request.app.state.gate:
+        return profile.member_profile(ws.warehouse, member_id=member_id)
+
+
 def _page(request: Request, name: str, who: Viewer | None, **context: Any) -> HTMLResponse:
     locale = who.user.locale if who else "en"
     status = context.pop("status", 200)
@@ -76,7 +81,10 @@ def members_page(
 def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> HTMLResponse:
     card = _card(request, ws, who, member_id)
     consents = _consents(request, ws, member_id)
-    return _page(request, "member.html", who, title="member", card=card, consents=consents)
+    prof = _profile(request, ws, member_id)
+    return _page(
+        request, "member.html", who, title="member", card=card, consents=consents, prof=prof
+    )
 
 
 @api.get(
@@ -90,13 +98,28 @@ def members_json(
 
 
 @api.get(
-    "/console/members/{member_id}",
-    summary="One member: records, orders, events, consents; clear and audited with pii:read",
+    "/members/{member_id}",
+    summary="Member 360: records, orders, events, consents, features, tags, tiers, points",
+    description=(
+        "Personal values are masked unless the session's role has pii:read; each clear "
+        "view is audited. `profile` holds what the latest refresh derived: features "
+        "with their dictionary text, tags with weights, tier and points history, the "
+        "points ledger, feedback and messages (newest first)."
+    ),
 )
-def member_json(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
+def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
     card = _card(request, ws, who, member_id).to_json()
     history = _consents(request, ws, member_id)
-    return {**card, "consents": [_consent_json(c) for c in history]}
+    derived = _profile(request, ws, member_id).to_json()
+    return {**card, "consents": [_consent_json(c) for c in history], "profile": derived}
+
+
+@api.get(
+    "/console/members/{member_id}",
+    summary="The member page's JSON twin (same answer as GET /members/{member_id})",
+)
+def member_json(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
+    return member_360(request, ws, who, member_id)
 
 
 def _consent_json(record: privacy.ConsentRecord) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""The member 360 beyond the card: features, tags, tier and points history, feedback, messages.
+
+Read from the derived tables of the latest snapshot the refresh wrote (features and
+tags), every snapshot of ``member_tiers`` and ``member_points``, the points ledger,
+and the member's feedback and message touches through ``member_map``. Feedback text is
+not personal data by the schema, but it is shown only as the member wrote it, never
+joined to contact fields here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import ibis
+
+from memberlens.profile._feature_catalogue import FEATURES
+from memberlens.profile._features import FEATURES_TABLE
+from memberlens.profile._tags import TAGS_TABLE
+from memberlens.profile.contracts import FeatureValue, MemberProfile, TagValue
+from memberlens.store import Warehouse
+
+_KEY = ["source", "source_member_key"]
+HISTORY_SHOWN = 24  # snapshots of tiers and points
+LEDGER_SHOWN = 50
+FEEDBACK_SHOWN = 50
+TOUCHES_SHOWN = 50
+
+
+def member_profile(warehouse: Warehouse, *, member_id: str) -> MemberProfile:
+    """Everything the refresh derived about one member, newest first where it is a list."""
+    snapshot = _latest(warehouse, FEATURES_TABLE)
+    features: tuple[FeatureValue, ...] = ()
+    if snapshot is not None:
+        f = warehouse.table(FEATURES_TABLE)
+        row = warehouse.to_pyarrow(
+            f.filter(f.snapshot_date == snapshot, f.member_id == member_id)
+        ).to_pylist()
+        if row:
+            features = tuple(
+                FeatureValue(d.name, row[0].get(d.name), d.unit, d.description, d.description_zh)
+                for d in FEATURES
+            )
+    tags_at = _latest(warehouse, TAGS_TABLE)
+    tags: tuple[TagValue, ...] = ()
+    if tags_at is not None:
+        t = warehouse.table(TAGS_TABLE)
+        mine = t.filter(t.snapshot_date == tags_at, t.member_id == member_id)
+        mine = mine.order_by(["kind", ibis.desc("weight"), "tag"])
+        tags = tuple(
+            TagValue(r["tag"], r["kind"], float(r["weight"]))
+            for r in warehouse.to_pyarrow(mine).to_pylist()
+        )
+    return MemberProfile(
+        member_id=member_id,
+        features_snapshot=snapshot,
+        features=features,
+        tags_snapshot=tags_at,
+        tags=tags,
+        tiers=_rows(
+            warehouse,
+            "member_tiers",
+            member_id,
+            ["snapshot_date", "tier", "qualifying_value", "since", "previous_tier"],
+            "snapshot_date",
+            HISTORY_SHOWN,
+        ),
+        points=_rows(
+            warehouse,
+            "member_points",
+            member_id,
+            ["snapshot_date", "balance", "earned_365d", "expiring_points", "next_expiry_at"],
+            "snapshot_date",
+            HISTORY_SHOWN,
+        ),
+        ledger=_ledger(warehouse, member_id),
+        feedback=_through_map(
+            warehouse,
+            "feedback",
+            member_id,
+            ["feedback_id", "occurred_at", "kind", "rating", "nps", "text", "product_id"],
+            "occurred_at",
+            FEEDBACK_SHOWN,
+        ),
+        messages=_through_map(
+            warehouse,
+            "touches",
+            member_id,
+            ["touch_id", "sent_at", "channel", "campaign_id", "opened_at", "clicked_at"],
+            "sent_at",
+            TOUCHES_SHOWN,
+        ),
+    )
+
+
+def _latest(warehouse: Warehouse, table: str) -> date | None:
+    if not warehouse.has_table(table):
+        return None
+    value = warehouse.scalar(f"SELECT max(snapshot_date) FROM {table}")
+    return value if isinstance(value, date) else None
+
+
+def _rows(
+    warehouse: Warehouse, table: str, member_id: str, columns: list[str], newest: str, n: int
+) -> tuple[dict[str, Any], ...]:
+    if not warehouse.has_table(table):
+        return ()
+    t = warehouse.table(table)
+    chosen = t.filter(t.member_id == member_id).select(*columns)
+    return tuple(warehouse.to_pyarrow(chosen.order_by(ibis.desc(newest)).limit(n)).to_pylist())
+
+
+def _ledger(warehouse: Warehouse, member_id: str) -> tuple[dict[str, Any], ...]:
+    """Movements of the member's source records (balances follow member_map)."""
+    ledger = warehouse.table("points_ledger")
+    mm = warehouse.table("member_map")
+    mine = mm.filter(mm.member_id == member_id).select(*_KEY)
+    chosen = ledger.semi_join(mine, _KEY).select(
+        "occurred_at", "points", "reason", "expires_at", "note"
+    )
+    newest = chosen.order_by([ibis.desc("occurred_at"), "reason"]).limit(LEDGER_SHOWN)
+    return tuple(warehouse.to_pyarrow(newest).to_pylist())
+
+
+def _through_map(
+    warehouse: Warehouse, table: str, member_id: str, columns: list[str], newest: str, n: int
+) -> tuple[dict[str, Any], ...]:
+    t = warehouse.table(table)
+    mm = warehouse.table("member_map")
+    mine = mm.filter(mm.member_id == member_id).select(*_KEY)
+    present = [c for c in columns if c in t.columns]
+    chosen = t.semi_join(mine, _KEY).select(*present)
+    return tuple(warehouse.to_pyarrow(chosen.order_by(ibis.desc(newest)).limit(n)).to_pylist())
