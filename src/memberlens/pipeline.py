@@ -1,10 +1,11 @@
 """The refresh pipeline: the order of the steps, nothing else.
 
 DESIGN's order is ``identity → text insights → features → tiers & points → tags →
-predictions → segments → recommendations → signals → online tables``; each step reads
-only raw tables, earlier steps' outputs or its own previous snapshot. Steps join this
-list as the domains that compute them land; today the pipeline publishes the online
-tables. Every run is recorded in ``job_runs`` with each step's time and summary.
+predictions → segments → recommendations → signals → online tables`` (tiers & points
+run before features here: they read no feature); each step reads only raw tables,
+earlier steps' outputs or its own previous snapshot. Steps join this list as the
+domains that compute them land. Every run is recorded in ``job_runs`` with each
+step's time and summary.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import collect, identity, online, profile, signals
+from memberlens import collect, identity, online, profile, segment, signals
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -67,9 +68,16 @@ def _tags(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     return run.to_json()
 
 
+def _segments(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    run = segment.compute_segments(
+        ws.warehouse, ws.state, cutoff=as_of, settings=ws.settings.segments, book=ws.tag_book()
+    )
+    return run.to_json()
+
+
 def signal_detectors(ws: Workspace) -> tuple[signals.Detector, ...]:
     """Every domain's signal detectors: a domain adds its own here (docs/extending.md)."""
-    return (*profile.signal_detectors(ws.settings.points),)
+    return (*profile.signal_detectors(ws.settings.points), *segment.signal_detectors())
 
 
 def _signals(ws: Workspace, as_of: datetime) -> dict[str, Any]:
@@ -91,6 +99,11 @@ STEPS: tuple[Step, ...] = (
     Step("tiers", "points ledger, member_points and member_tiers at the cut-off", _tiers),
     Step("features", "member features at the cut-off (member_features)", _features),
     Step("tags", "declared rule tags and interest tags at the cut-off (member_tags)", _tags),
+    Step(
+        "segments",
+        "RFM, lifecycle stages and saved segments at the cut-off (with entries and exits)",
+        _segments,
+    ),
     Step("signals", "record new member_signals (tier_changed, points_expiring, ...)", _signals),
     Step("online", "publish the online tables the request path reads", _online_tables),
 )
@@ -145,7 +158,7 @@ def refresh(
     Examples
     --------
     >>> step_names()
-    ['identity', 'tiers', 'features', 'tags', 'signals', 'online']
+    ['identity', 'tiers', 'features', 'tags', 'segments', 'signals', 'online']
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:
@@ -154,8 +167,10 @@ def refresh(
         )
     moment = cutoff(as_of)
     chosen = [s for s in STEPS if not only or s.name in only]
-    if any(s.name == "tags" for s in chosen):
-        profile.check_tag_book(ws.tag_book())  # a typo stops the run before any step
+    if any(s.name in ("tags", "segments") for s in chosen):
+        book = ws.tag_book()  # a typo stops the run before any step
+        profile.check_tag_book(book)
+        segment.check_lifecycle(ws.settings.segments, book)
     run_id = start_job(ws.state, JOB, {"as_of": moment.isoformat(), "steps": step_names()})
     result = RefreshResult(run_id, moment)
     started = time.perf_counter()

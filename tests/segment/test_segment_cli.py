@@ -81,3 +81,45 @@ def test_segment_baskets_on_groceries(tmp_path: Path) -> None:
         ["sausage"],
         22,
     )
+
+
+def test_saved_segment_commands_as_documented(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    early = cli("segment", "preview", "frequency >= 1", "-w", ws)
+    assert early.returncode == 1 and "NO_SNAPSHOT" in early.stderr
+    cli("refresh", "--as-of", "2024-06-01", "-w", ws, "--quiet", check=True)
+    # From 2024-05-02 00:00 only o3 (m3, 05-02 10:00) lies in the 30 days.
+    found = json_of(
+        "segment", "preview", "purchased(within: 30d)", "-w", ws, schema="segment-preview"
+    )
+    assert (found["members"], found["of"], found["snapshot_date"]) == (1, 3, "2024-06-01")
+    saved = json_of(
+        "segment", "save", "recent", "purchased(within: 30d)", "--owner", "crm", "-w", ws,
+        schema="segment-save",
+    )  # fmt: skip
+    assert (saved["name"], saved["owner"], saved["members"]) == ("recent", "crm", None)
+    bad = cli("segment", "save", "oops", "purchasd(within: 30d)", "-w", ws)
+    assert bad.returncode == 1 and "did you mean purchased" in bad.stderr
+    assert cli("segment", "save", "x", "-w", ws).returncode == 2  # no rule given
+
+    cli("refresh", "--as-of", "2024-06-01", "-w", ws, "--quiet", check=True)
+    cli("refresh", "--as-of", "2024-07-01", "-w", ws, "--quiet", check=True)
+    (listed,) = json_of("segment", "list", "-w", ws, schema="segment-list")
+    assert [(t["snapshot_date"], t["members"]) for t in listed["trend"]] == [
+        ("2024-06-01", 1),
+        ("2024-07-01", 0),
+    ]
+    changes = json_of(
+        "segment", "members", "recent", "--changes", "-w", ws, schema="segment-members"
+    )
+    assert [(c["snapshot_date"], c["change"]) for c in changes["changes"]] == [
+        ("2024-07-01", "exited")
+    ]
+    rfm = json_of("segment", "rfm", "-w", ws, schema="segment-rfm")
+    assert rfm["members"] == 3 and sum(s["members"] for s in rfm["segments"]) == 3
+    stages = json_of("segment", "lifecycle", "-w", ws, schema="segment-lifecycle")
+    assert stages["previous"] == "2024-06-01"
+    assert sum(s["members"] for s in stages["stages"]) == 3
+    assert (
+        "deleted segment recent" in cli("segment", "delete", "recent", "-w", ws, check=True).stdout
+    )

@@ -64,9 +64,22 @@ def refresh(
         print_json(result)
         return
     for name, detail in result["steps"].items():
-        figures = ", ".join(f"{k} {v:,}" for k, v in detail.items() if k != "seconds")
+        figures = ", ".join(f"{k} {_figure(v)}" for k, v in detail.items() if k != "seconds")
         out.print(f"  {name}: {figures} ({detail['seconds']:.1f} s)")
     out.print(f"refresh {result['run_id']} as of {result['as_of']}: {result['seconds']:.1f} s")
+
+
+def _figure(value: Any) -> str:
+    """A step's summary value for people: counts with thousands separators, maps inline."""
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.3g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_figure(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def jobs_list(

@@ -11,6 +11,7 @@ from rich.table import Table as RichTable
 
 from memberlens import segment
 from memberlens.cli._common import JsonOpt, WorkspaceOpt, out, print_json
+from memberlens.cli._users import cli_actor
 from memberlens.workspace import Workspace
 
 segment_app = typer.Typer(
@@ -89,3 +90,178 @@ def baskets(
             f"{r.lift:.4f}",
         )
     out.print(grid)
+
+
+def _catalogue_for(ws: Workspace) -> segment.CatalogueFor:
+    book = ws.tag_book()
+    return lambda names: segment.segment_catalogue(book, names)
+
+
+def _rule_text(rule: str | None, rule_file: Path | None) -> str:
+    if (rule is None) == (rule_file is None):
+        raise typer.BadParameter("give the rule as an argument or with --file, not both")
+    if rule_file is not None:
+        return rule_file.read_text(encoding="utf-8")
+    return str(rule)
+
+
+RuleArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="A rule (docs/rules.md), e.g. 'tier = \"Gold\" and purchased(within: 30d)'."
+    ),
+]
+FileOpt = Annotated[
+    Path | None,
+    typer.Option("--file", exists=True, dir_okay=False, help="Read the rule from this file."),
+]
+
+
+@segment_app.command("preview")
+def preview_cmd(
+    rule: RuleArg = None,
+    rule_file: FileOpt = None,
+    sample: Annotated[
+        int, typer.Option("--sample", min=0, max=1000, help="Member ids shown.")
+    ] = 10,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Count the members a rule selects in the newest snapshot, and show a few."""
+    text = _rule_text(rule, rule_file)
+    with Workspace.open(workspace) as ws:
+        found = segment.preview_segment(
+            ws.warehouse, ws.state, text, settings=ws.settings.segments, book=ws.tag_book(),
+            sample=sample,
+        )  # fmt: skip
+    if json_out:
+        print_json(found.to_json())
+        return
+    share = found.members / found.of if found.of else 0.0
+    out.print(
+        f"{found.members:,} of {found.of:,} members ({share:.1%}) on "
+        f"{found.snapshot_date.isoformat()}"
+    )
+    for member_id in found.sample:
+        out.print(f"  {member_id}")
+
+
+@segment_app.command("save")
+def save_cmd(
+    name: Annotated[str, typer.Argument(help="The segment's name: lower case, digits, _.")],
+    rule: RuleArg = None,
+    rule_file: FileOpt = None,
+    description: Annotated[str, typer.Option("--description", help="What it is for.")] = "",
+    owner: Annotated[str, typer.Option("--owner", help="Who to ask before changing it.")] = "",
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Save a segment (or a new rule for one); the next refresh computes its members."""
+    text = _rule_text(rule, rule_file)
+    with Workspace.open(workspace) as ws:
+        saved = segment.save_segment(
+            ws.state, _catalogue_for(ws), name=name, rule=text, actor=cli_actor(),
+            description=description, owner=owner,
+        )  # fmt: skip
+    if json_out:
+        print_json(saved.to_json())
+        return
+    out.print(f"saved segment {saved.name}; `memberlens refresh` computes its members")
+
+
+@segment_app.command("list")
+def list_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """Saved segments with their size in the newest snapshot and the trend."""
+    with Workspace.open(workspace) as ws:
+        found = segment.list_segments(ws.state, warehouse=ws.warehouse)
+    if json_out:
+        print_json([s.to_json() for s in found])
+        return
+    if not found:
+        out.print("no segment saved yet: `memberlens segment save NAME RULE`")
+        return
+    grid = RichTable("segment", "members", "snapshot", "trend", "rule")
+    for s in found:
+        grid.add_row(
+            s.name,
+            "—" if s.members is None else f"{s.members:,}",
+            s.snapshot_date.isoformat() if s.snapshot_date else "not computed yet",
+            " ".join(f"{n:,}" for _, n in s.trend[-8:]),
+            s.rule,
+        )
+    out.print(grid)
+
+
+@segment_app.command("members")
+def members_cmd(
+    name: Annotated[str, typer.Argument(help="A saved segment.")],
+    changes: Annotated[
+        bool, typer.Option("--changes", help="Who entered and exited, snapshot by snapshot.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many rows.")] = 1000,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """A saved segment's members in the newest snapshot, or its entries and exits."""
+    with Workspace.open(workspace) as ws:
+        found = segment.segment_membership(
+            ws.warehouse, ws.state, name, changes=changes, limit=limit
+        )
+    if json_out:
+        print_json(found)
+        return
+    if changes:
+        for row in found["changes"]:
+            out.print(f"{row['snapshot_date']}  {row['change']:<7}  {row['member_id']}")
+        return
+    out.print(f"{found['members']:,} members on {found['snapshot_date']}")
+    for member_id in found["member_ids"]:
+        out.print(member_id)
+
+
+@segment_app.command("delete")
+def delete_cmd(
+    name: Annotated[str, typer.Argument(help="A saved segment.")],
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Forget a segment's definition (past snapshots stay); refused while others read it."""
+    with Workspace.open(workspace) as ws:
+        segment.delete_segment(ws.state, name)
+    out.print(f"deleted segment {name}")
+
+
+@segment_app.command("rfm")
+def rfm_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """The RFM grid of the newest snapshot: members per named segment, with definitions."""
+    with Workspace.open(workspace) as ws:
+        found = segment.rfm_summary(ws.warehouse)
+    if json_out:
+        print_json(found)
+        return
+    out.print(f"RFM on {found['snapshot_date']}: {found['members']:,} members who bought")
+    grid = RichTable("segment", "members", "share", "R", "FM", "meaning")
+    for s in found["segments"]:
+        grid.add_row(
+            s["name"], f"{s['members']:,}", f"{s['share']:.1%}",
+            "{}-{}".format(*s["r"]), "{}-{}".format(*s["fm"]), s["description"],
+        )  # fmt: skip
+    out.print(grid)
+
+
+@segment_app.command("lifecycle")
+def lifecycle_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """Members per lifecycle stage in the newest snapshot, and the flow from the one before."""
+    with Workspace.open(workspace) as ws:
+        found = segment.lifecycle_summary(ws.warehouse, ws.settings.segments)
+    if json_out:
+        print_json(found)
+        return
+    out.print(f"lifecycle on {found['snapshot_date']} (before: {found['previous'] or 'none'})")
+    for s in found["stages"]:
+        out.print(f"  {s['stage']:<10} {s['members']:>10,}   {s['rule']}")
+    if found["flow"]:
+        out.print("flow:")
+        for f in found["flow"]:
+            out.print(
+                f"  {f['from'] or '(new)':<10} -> {f['to'] or '(gone)':<10} {f['members']:>10,}"
+            )

@@ -268,6 +268,43 @@ class TagsSettings(BaseModel):
         return self
 
 
+def _lifecycle_rules() -> dict[str, str]:
+    return {
+        "new": "tenure_days <= 90 and frequency <= 1",
+        "lapsed": "recency_days > 365 or (frequency = 0 and tenure_days > 365)",
+        "at_risk": (
+            "recency_days > 90 and (interval_mean_days is null or "
+            "recency_days > 2 * interval_mean_days) or (frequency = 0 and tenure_days > 90)"
+        ),
+        "mature": "frequency >= 4 and tenure_days >= 365",
+        "growing": "true",
+    }
+
+
+class SegmentsSettings(BaseModel):
+    """Segmentation: RFM scoring and lifecycle stages (docs/segments.md)."""
+
+    rfm_bins: int = Field(
+        5, ge=2, le=10, description="Score bins for recency, frequency and monetary."
+    )
+    lifecycle: dict[str, str] = Field(
+        default_factory=_lifecycle_rules,
+        description=(
+            "Lifecycle stages in order, each a rule; a member is in the first stage whose "
+            "rule is true, else in none."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _stages_named(self) -> SegmentsSettings:
+        bad = [k for k in self.lifecycle if not k.isidentifier()]
+        if bad:
+            raise ValueError(
+                f"lifecycle stage names must be letters, digits and _: {', '.join(bad)}"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -286,6 +323,7 @@ class Settings(BaseSettings):
     tiers: TiersSettings = TiersSettings()
     points: PointsSettings = PointsSettings()
     tags: TagsSettings = TagsSettings()
+    segments: SegmentsSettings = SegmentsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -13,7 +13,7 @@ from memberlens.profile._feature_catalogue import (
     feature_specs,
     feature_version,
 )
-from memberlens.profile._features import compute_member_features
+from memberlens.profile._features import FEATURES_TABLE, compute_member_features
 from memberlens.profile._lookup import search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
 from memberlens.profile._loyalty_signals import signal_detectors
@@ -28,9 +28,12 @@ from memberlens.profile._tag_book import (
 from memberlens.profile._tag_stats import tag_stats, unused_tags
 from memberlens.profile._tags import (
     ATTRIBUTES,
+    TAGS_TABLE,
     check_tag_book,
     compute_member_tags,
+    member_names,
     record_usage,
+    rule_member_table,
     tag_catalogue,
 )
 from memberlens.profile.contracts import (
@@ -62,8 +65,10 @@ from memberlens.profile.contracts import (
 __all__ = [
     "ATTRIBUTES",
     "EVENTS_SHOWN",
+    "FEATURES_TABLE",
     "HITS_SHOWN",
     "ORDERS_SHOWN",
+    "TAGS_TABLE",
     "VIEW_ACTION",
     "EventLine",
     "FeatureDef",
@@ -97,11 +102,13 @@ __all__ = [
     "feature_version",
     "load_tag_book",
     "member_card",
+    "member_names",
     "member_profile",
     "parse_tag_book",
     "record_points_adjustments",
     "record_usage",
     "refresh_loyalty",
+    "rule_member_table",
     "search_members",
     "signal_detectors",
     "tag_catalogue",

@@ -68,6 +68,13 @@ def tag_catalogue(book: TagBook, interest: ir.Table | None = None) -> Catalogue:
     ``interest`` is the table of interest shares the function reads; without it the
     catalogue can check rules but not compile ``interest(...)``.
     """
+    tags = [NameSpec(f"tag.{t.name}", "boolean", t.description, source="tag") for t in book.tags]
+    return Catalogue.of([*member_names(), *tags], [_interest_function(interest)])
+
+
+def member_names() -> list[NameSpec]:
+    """Every feature and non-personal attribute, as rule names (the columns of
+    :func:`rule_member_table`)."""
     features = [
         NameSpec(
             f.name,
@@ -78,8 +85,7 @@ def tag_catalogue(book: TagBook, interest: ir.Table | None = None) -> Catalogue:
         )
         for f in FEATURES
     ]
-    tags = [NameSpec(f"tag.{t.name}", "boolean", t.description, source="tag") for t in book.tags]
-    return Catalogue.of([*features, *ATTRIBUTES, *tags], [_interest_function(interest)])
+    return [*features, *ATTRIBUTES]
 
 
 def _interest_function(interest: ir.Table | None) -> FunctionSpec:
@@ -151,7 +157,7 @@ def compute_member_tags(
         interest = warehouse.table(_INTEREST) if shares is not None else None
         warehouse.execute(
             f"CREATE OR REPLACE TEMP TABLE {_MEMBERS} AS "
-            f"{_sql(_member_table(warehouse, cut, snapshot))}"
+            f"{_sql(rule_member_table(warehouse, cut, snapshot))}"
         )
         rows = _rule_rows(warehouse.table(_MEMBERS), book, tag_catalogue(book, interest))
         if interest is not None:
@@ -195,8 +201,9 @@ def ensure_tag_table(warehouse: Warehouse) -> None:
     )
 
 
-def _member_table(warehouse: Warehouse, cut: datetime, snapshot: object) -> ir.Table:
-    """One row per member of the features snapshot, with attributes and current tier."""
+def rule_member_table(warehouse: Warehouse, cut: datetime, snapshot: object) -> ir.Table:
+    """One row per member of the features snapshot, with attributes and current tier:
+    what rules over :func:`member_names` read. ``cut`` is naive UTC."""
     f = warehouse.table(FEATURES_TABLE)
     f = f.filter(f.snapshot_date == snapshot).drop("snapshot_date", "feature_version")
     records = act.member_versions(warehouse, cut, extra=_ATTRIBUTE_COLUMNS)

@@ -1,13 +1,37 @@
 """Segment: who belongs together, and what is bought together.
 
-Basket analysis today: baskets from orders (or a member's day), frequent itemsets
-by FP-growth and association rules with support, confidence, lift, leverage and
-conviction (docs/segments.md). RFM, lifecycle stages, clustering and saved segments
-grow here too.
+RFM scores and the eleven named RFM segments, lifecycle stages by rules, saved
+segments (rules over the member table, with membership history and entry/exit
+signals) computed by the refresh's segments step; basket analysis: frequent itemsets
+by FP-growth and association rules (docs/segments.md).
 """
 
 from memberlens.segment._baskets import basket_rules, build_baskets
+from memberlens.segment._compute import (
+    CHANGES_TABLE,
+    LIFECYCLE_TABLE,
+    MEMBERS_TABLE,
+    RUNS_TABLE,
+    check_lifecycle,
+    compute_segments,
+    ensure_segment_tables,
+    latest_snapshot,
+    preview_segment,
+    rfm_definitions,
+    segment_catalogue,
+)
+from memberlens.segment._events import EVENT_FUNCTIONS, event_functions
+from memberlens.segment._reports import lifecycle_summary, rfm_summary, segment_membership
+from memberlens.segment._rfm import RFM_SEGMENTS, RFM_TABLE, RfmSegment, rfm_scores, segment_of
 from memberlens.segment._rules import mine_rules
+from memberlens.segment._saved import (
+    CatalogueFor,
+    delete_segment,
+    get_segment,
+    list_segments,
+    save_segment,
+)
+from memberlens.segment._signals import signal_detectors
 from memberlens.segment.contracts import (
     AssociationRule,
     BasketItem,
@@ -17,24 +41,61 @@ from memberlens.segment.contracts import (
     Baskets,
     FrequentItemset,
     NoBaskets,
+    NoSnapshot,
     RankBy,
     RuleHit,
+    SavedSegment,
+    SegmentError,
+    SegmentPreview,
+    SegmentRun,
     TooManyItemsets,
 )
 
 __all__ = [
+    "CHANGES_TABLE",
+    "EVENT_FUNCTIONS",
+    "LIFECYCLE_TABLE",
+    "MEMBERS_TABLE",
+    "RFM_SEGMENTS",
+    "RFM_TABLE",
+    "RUNS_TABLE",
     "AssociationRule",
     "BasketItem",
     "BasketKey",
     "BasketParams",
     "BasketRules",
     "Baskets",
+    "CatalogueFor",
     "FrequentItemset",
     "NoBaskets",
+    "NoSnapshot",
     "RankBy",
+    "RfmSegment",
     "RuleHit",
+    "SavedSegment",
+    "SegmentError",
+    "SegmentPreview",
+    "SegmentRun",
     "TooManyItemsets",
     "basket_rules",
     "build_baskets",
+    "check_lifecycle",
+    "compute_segments",
+    "delete_segment",
+    "ensure_segment_tables",
+    "event_functions",
+    "get_segment",
+    "latest_snapshot",
+    "lifecycle_summary",
+    "list_segments",
     "mine_rules",
+    "preview_segment",
+    "rfm_definitions",
+    "rfm_scores",
+    "rfm_summary",
+    "save_segment",
+    "segment_catalogue",
+    "segment_membership",
+    "segment_of",
+    "signal_detectors",
 ]

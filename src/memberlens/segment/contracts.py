@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -234,3 +234,87 @@ def _score(rule: AssociationRule, rank_by: RankBy) -> tuple[float, float, float,
 def _better(rule: AssociationRule, than: AssociationRule | None, rank_by: RankBy) -> bool:
     # Rules arrive in rank order, so an equal score keeps the earlier rule.
     return than is None or _score(rule, rank_by) < _score(than, rank_by)
+
+
+class SegmentError(MemberlensError, ValueError):
+    """A segment that cannot be saved or found: the message names the fix."""
+
+    code = "BAD_SEGMENT"
+
+
+class NoSnapshot(MemberlensError, LookupError):
+    """Nothing to evaluate a rule on: no refresh has computed features yet."""
+
+    code = "NO_SNAPSHOT"
+
+
+@dataclass(frozen=True)
+class SavedSegment:
+    """A saved segment: its rule and who owns it; ``members`` as of ``snapshot_date``."""
+
+    name: str
+    rule: str
+    description: str
+    owner: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    members: int | None = None  # in the latest snapshot that evaluated it
+    snapshot_date: date | None = None
+    trend: tuple[tuple[date, int], ...] = ()  # (snapshot, members), oldest first
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "rule": self.rule,
+            "description": self.description,
+            "owner": self.owner,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+            "members": self.members,
+            "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
+            "trend": [{"snapshot_date": d.isoformat(), "members": n} for d, n in self.trend],
+        }
+
+
+@dataclass(frozen=True)
+class SegmentPreview:
+    """How many members a rule selects in a snapshot, and a few of them."""
+
+    rule: str
+    snapshot_date: date
+    members: int
+    of: int  # members in the snapshot
+    sample: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "members": self.members,
+            "of": self.of,
+            "sample": list(self.sample),
+        }
+
+
+@dataclass(frozen=True)
+class SegmentRun:
+    """What one run of the segments step wrote."""
+
+    snapshot_date: date
+    rfm: dict[str, int]  # named RFM segment -> members
+    lifecycle: dict[str, int]  # stage -> members
+    segments: dict[str, int]  # saved segment -> members
+    entered: int
+    exited: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "rfm": self.rfm,
+            "lifecycle": self.lifecycle,
+            "segments": self.segments,
+            "entered": self.entered,
+            "exited": self.exited,
+        }

@@ -25,6 +25,7 @@ from memberlens.store._jobs import (
 )
 from memberlens.store._models import ModelRegistryRow
 from memberlens.store._online import MemberSummaryRow
+from memberlens.store._segments import SegmentRow
 from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._usage import RuleUsageRow
 from memberlens.store._warehouse import Warehouse
@@ -46,6 +47,7 @@ __all__ = [
     "OnlineConsentRow",
     "OnlineMemberKeyRow",
     "RuleUsageRow",
+    "SegmentRow",
     "SessionRow",
     "StateStore",
     "UserRow",
