@@ -47,8 +47,10 @@ lint: $(STAMP)
 	$(BIN)/codespell src docs README.md
 
 bench: $(STAMP)
+	$(PIP) install -c constraints.txt -e ".[test,bench]" >/dev/null
 	$(BIN)/python bench/ingest_events.py
 	$(BIN)/python bench/events_api.py
+	$(BIN)/python bench/features.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt
