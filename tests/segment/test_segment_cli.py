@@ -123,3 +123,30 @@ def test_saved_segment_commands_as_documented(tmp_path: Path) -> None:
     assert (
         "deleted segment recent" in cli("segment", "delete", "recent", "-w", ws, check=True).stdout
     )
+
+
+def test_segment_clusters_finds_the_groups_of_a_made_up_shop(tmp_path: Path) -> None:
+    # 20 members each: one order of 5.00 in January; eight orders of 400.00 until late
+    # May; three orders of 60.00 in March. Three groups, plain to see.
+    lines = ["order_id,source,source_member_key,ordered_at,total_amount"]
+    groups = {"a": (1, 5.0, 1), "b": (8, 400.0, 5), "c": (3, 60.0, 3)}
+    for group, (orders, amount, month) in groups.items():
+        for m in range(20):
+            for o in range(orders):
+                day = 1 + (o * 3 + m) % 25
+                lines.append(
+                    f"{group}{m}-{o},pos,{group}{m},2024-{month:02d}-{day:02d}T10:00:00Z,{amount}"
+                )
+    ws = str(tmp_path / "ws")
+    cli("init", ws, check=True)
+    cli("ingest", "orders", str(write(tmp_path / "o.csv", "\n".join(lines) + "\n")), "-w", ws,
+        "--quiet", check=True)  # fmt: skip
+    early = cli("segment", "clusters", "-w", ws)
+    assert early.returncode == 1 and "NO_SNAPSHOT" in early.stderr
+    cli("refresh", "--as-of", "2024-06-01", "-w", ws, "--quiet", check=True)
+    found = json_of("segment", "clusters", "-w", ws, schema="segment-clusters")
+    assert found["k"] == 3
+    assert sorted(c["size"] for c in found["clusters"]) == [20, 20, 20]
+    big = max(found["clusters"], key=lambda c: c["value_share"])
+    assert big["means"]["frequency"] == 8 and "high-spend" in big["name"]
+    assert big["value_share"] == 20 * 8 * 400 / (20 * 8 * 400 + 20 * 3 * 60 + 20 * 5)

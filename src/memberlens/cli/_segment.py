@@ -265,3 +265,29 @@ def lifecycle_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False
             out.print(
                 f"  {f['from'] or '(new)':<10} -> {f['to'] or '(gone)':<10} {f['members']:>10,}"
             )
+
+
+@segment_app.command("clusters")
+def clusters_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """The newest clustering: k chosen by silhouette, and each cluster's profile and name."""
+    with Workspace.open(workspace) as ws:
+        found = segment.cluster_summary(ws.warehouse)
+    if json_out:
+        print_json({k: v for k, v in found.items() if k != "points"})
+        return
+    best = found["silhouettes"][str(found["k"])]
+    out.print(
+        f"{found['k']} clusters on {found['snapshot_date']} (silhouette {best:.3f}) "
+        f"over {', '.join(found['features'])}"
+    )
+    grid = RichTable("#", "name", "members", "share", "money", "most distinctive (z)")
+    for c in found["clusters"]:
+        grid.add_row(
+            str(c["cluster_id"]),
+            c["name"],
+            f"{c['size']:,}",
+            f"{c['share']:.1%}",
+            f"{c['value_share']:.1%}",
+            ", ".join(f"{f} {z:+.1f}" for f, z in c["distinctive"]),
+        )
+    out.print(grid)

@@ -281,6 +281,18 @@ def _lifecycle_rules() -> dict[str, str]:
     }
 
 
+def _cluster_features() -> list[str]:
+    return [
+        "recency_days",
+        "frequency",
+        "monetary",
+        "avg_order_value",
+        "coupon_share",
+        "active_days_90d",
+        "favourite_category_share",
+    ]
+
+
 class SegmentsSettings(BaseModel):
     """Segmentation: RFM scoring and lifecycle stages (docs/segments.md)."""
 
@@ -295,6 +307,14 @@ class SegmentsSettings(BaseModel):
         ),
     )
 
+    cluster_features: list[str] = Field(
+        default_factory=_cluster_features,
+        description="Member features K-Means clusters on (numbers; standardised first).",
+    )
+    cluster_k_min: int = Field(2, ge=2, le=30, description="Fewest clusters tried.")
+    cluster_k_max: int = Field(8, ge=2, le=30, description="Most clusters tried.")
+    cluster_seed: int = Field(7, description="Seed of K-Means and of the silhouette sample.")
+
     @model_validator(mode="after")
     def _stages_named(self) -> SegmentsSettings:
         bad = [k for k in self.lifecycle if not k.isidentifier()]
@@ -302,6 +322,8 @@ class SegmentsSettings(BaseModel):
             raise ValueError(
                 f"lifecycle stage names must be letters, digits and _: {', '.join(bad)}"
             )
+        if self.cluster_k_min > self.cluster_k_max:
+            raise ValueError("cluster_k_min must not exceed cluster_k_max")
         return self
 
 

@@ -21,7 +21,14 @@ from memberlens.segment._compute import (
     segment_catalogue,
 )
 from memberlens.segment._events import EVENT_FUNCTIONS, event_functions
-from memberlens.segment._reports import lifecycle_summary, rfm_summary, segment_membership
+from memberlens.segment._reports import (
+    COMPARED,
+    cluster_summary,
+    compare_segments,
+    lifecycle_summary,
+    rfm_summary,
+    segment_membership,
+)
 from memberlens.segment._rfm import RFM_SEGMENTS, RFM_TABLE, RfmSegment, rfm_scores, segment_of
 from memberlens.segment._rules import mine_rules
 from memberlens.segment._saved import (
@@ -53,6 +60,7 @@ from memberlens.segment.contracts import (
 
 __all__ = [
     "CHANGES_TABLE",
+    "COMPARED",
     "EVENT_FUNCTIONS",
     "LIFECYCLE_TABLE",
     "MEMBERS_TABLE",
@@ -80,6 +88,8 @@ __all__ = [
     "basket_rules",
     "build_baskets",
     "check_lifecycle",
+    "cluster_summary",
+    "compare_segments",
     "compute_segments",
     "delete_segment",
     "ensure_segment_tables",

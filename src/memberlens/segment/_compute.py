@@ -15,6 +15,7 @@ another as ``segment.<name>``. Tables (replaced per snapshot date):
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -37,6 +38,7 @@ from memberlens.rules import (
     evaluation_order,
 )
 from memberlens.segment import _saved
+from memberlens.segment._clusters import CLUSTERS_TABLE, compute_clusters
 from memberlens.segment._events import event_functions
 from memberlens.segment._rfm import RFM_SEGMENTS, RFM_TABLE, rfm_scores
 from memberlens.segment._saved import list_segments
@@ -57,6 +59,9 @@ _RFM_NAMES = (
     NameSpec("m_score", "number", "RFM monetary score, 1 (least money) .. bins.", source="segment"),
 )
 _STAGE = NameSpec("lifecycle_stage", "string", "The member's lifecycle stage.", source="segment")
+_CLUSTER = NameSpec(
+    "cluster_id", "number", "The member's K-Means cluster (buyers only).", source="segment"
+)
 
 
 def segment_catalogue(
@@ -68,7 +73,7 @@ def segment_catalogue(
     with_stage: bool = True,
 ) -> Catalogue:
     """What segment rules may read; with a warehouse and cut-off the functions compile."""
-    names = [*profile.member_names(), *_RFM_NAMES]
+    names = [*profile.member_names(), *_RFM_NAMES, _CLUSTER]
     if with_stage:
         names.append(_STAGE)
     names += [NameSpec(f"tag.{t.name}", "boolean", t.description, source="tag") for t in book.tags]
@@ -105,7 +110,17 @@ def _interest(warehouse: Warehouse | None, cutoff: datetime | None) -> FunctionS
 
 
 def check_lifecycle(settings: SegmentsSettings, book: profile.TagBook) -> None:
-    """Every stage rule against the catalogue (stages cannot read the stage itself)."""
+    """Every stage rule against the catalogue (stages cannot read the stage itself), and
+    the clustering features against the dictionary."""
+    numbers = {n.name for n in profile.member_names() if n.type == "number"}
+    for feature in settings.cluster_features:
+        if feature not in numbers:
+            near = difflib.get_close_matches(feature, sorted(numbers), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise ConfigError(
+                f"[segments] cluster_features: {feature!r} is not a numeric feature{hint} "
+                "(memberlens dictionary lists them)"
+            )
     catalogue = segment_catalogue(book, with_stage=False)
     for stage, rule in settings.lifecycle.items():
         try:
@@ -153,6 +168,12 @@ def _base_table(
     )
     rfm = rfm.select("member_id", "r_score", "f_score", "m_score", rfm_segment=rfm.segment)
     base = base.left_join(rfm, "member_id").drop("member_id_right")
+    if warehouse.has_table(CLUSTERS_TABLE):
+        c = warehouse.table(CLUSTERS_TABLE)
+        c = c.filter(c.snapshot_date == snapshot).select("member_id", "cluster_id")
+        base = base.left_join(c, "member_id").drop("member_id_right")
+    else:
+        base = base.mutate(cluster_id=ibis.literal(None, type="int32"))
     catalogue = segment_catalogue(book, warehouse=warehouse, cutoff=cut, with_stage=False)
     stages = [
         (compile_rule(rule, catalogue, base), ibis.literal(stage))
@@ -224,6 +245,14 @@ def compute_segments(
     cut = cutoff.astimezone(UTC).replace(tzinfo=None)
     snapshot = cut.date()
     ensure_segment_tables(warehouse)
+    clusters = compute_clusters(
+        warehouse,
+        snapshot,
+        features=settings.cluster_features,
+        k_min=settings.cluster_k_min,
+        k_max=settings.cluster_k_max,
+        seed=settings.cluster_seed,
+    )
     saved = list_segments(state, warehouse=None)
     rules = {f"segment.{s.name}": s.rule for s in saved}
     order = [name.removeprefix("segment.") for name in evaluation_order(rules)]
@@ -259,6 +288,7 @@ def compute_segments(
         snapshot_date=snapshot,
         rfm=_counts(warehouse, RFM_TABLE, "rfm_segment", snapshot),
         lifecycle=_counts(warehouse, LIFECYCLE_TABLE, "stage", snapshot),
+        clusters=clusters,
         segments={n: sizes.get(n, 0) for n in order},
         entered=entered,
         exited=exited,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from memberlens.core.settings import SegmentsSettings
+from memberlens.segment._clusters import PROFILES_TABLE, PROJECTION_TABLE
 from memberlens.segment._compute import (
     CHANGES_TABLE,
     LIFECYCLE_TABLE,
@@ -143,3 +145,96 @@ def segment_membership(
         "members": int(total),
         "member_ids": [m for (m,) in ids],
     }
+
+
+COMPARED = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "coupon_share",
+    "tenure_days",
+)
+
+
+def cluster_summary(warehouse: Warehouse) -> dict[str, Any]:
+    """The newest clustering: k, silhouettes, profiles and the 2-D sample to draw."""
+    snapshot = _latest(warehouse, PROFILES_TABLE)
+    if snapshot is None:
+        raise NoSnapshot(
+            "no clusters yet: run `memberlens refresh` (clustering needs more buyers than "
+            "[segments] cluster_k_min, and features that differ between them)"
+        )
+    stored = json.loads(
+        warehouse.scalar(
+            f"SELECT profile FROM {PROFILES_TABLE} WHERE snapshot_date = ?", [snapshot]
+        )
+    )
+    points = warehouse.fetch_all(
+        f"SELECT cluster_id, x, y FROM {PROJECTION_TABLE} WHERE snapshot_date = ? "
+        "ORDER BY member_id",
+        [snapshot],
+    )
+    return {
+        "snapshot_date": snapshot.isoformat(),
+        "k": stored["k"],
+        "silhouettes": stored["silhouettes"],
+        "features": stored["scaling"]["features"],
+        "clusters": [
+            {
+                **{key: c[key] for key in c if key != "centroid"},
+                "distinctive": sorted(c["zscores"].items(), key=lambda kv: -abs(kv[1]))[:3],
+            }
+            for c in stored["clusters"]
+        ],
+        "points": [{"cluster_id": c, "x": round(x, 4), "y": round(y, 4)} for c, x, y in points],
+    }
+
+
+def compare_segments(warehouse: Warehouse, state: StateStore, a: str, b: str) -> dict[str, Any]:
+    """Two saved segments side by side in their newest common snapshot."""
+    for name in (a, b):
+        get_segment(state, name)
+    if not warehouse.has_table(RUNS_TABLE):
+        raise NoSnapshot("no segment has been computed yet: run `memberlens refresh`")
+    snapshot = warehouse.scalar(
+        f"SELECT max(snapshot_date) FROM {RUNS_TABLE} WHERE segment = ? AND snapshot_date IN "
+        f"(SELECT snapshot_date FROM {RUNS_TABLE} WHERE segment = ?)",
+        [a, b],
+    )
+    if snapshot is None:
+        raise NoSnapshot(f"{a} and {b} have no snapshot in common yet: run `memberlens refresh`")
+    means = ", ".join(f"avg(f.{c}) AS {c}" for c in COMPARED)
+    sides = []
+    for name in (a, b):
+        row = warehouse.execute(
+            f"SELECT count(*) AS members, {means} FROM {MEMBERS_TABLE} s JOIN member_features f "
+            "ON f.member_id = s.member_id AND f.snapshot_date = s.snapshot_date "
+            "WHERE s.segment = ? AND s.snapshot_date = ?",
+            [name, snapshot],
+        ).fetchone()
+        mix = warehouse.fetch_all(
+            f"SELECT r.rfm_segment, count(*) FROM {MEMBERS_TABLE} s JOIN {RFM_TABLE} r "
+            "ON r.member_id = s.member_id AND r.snapshot_date = s.snapshot_date "
+            "WHERE s.segment = ? AND s.snapshot_date = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+            [name, snapshot],
+        )
+        assert row is not None
+        sides.append(
+            {
+                "segment": name,
+                "members": int(row[0]),
+                "means": {
+                    c: None if v is None else round(float(v), 4)
+                    for c, v in zip(COMPARED, row[1:], strict=True)
+                },
+                "rfm": {str(k): int(n) for k, n in mix},
+            }
+        )
+    both = warehouse.scalar(
+        f"SELECT count(*) FROM (SELECT member_id FROM {MEMBERS_TABLE} WHERE segment = ? "
+        f"AND snapshot_date = ? INTERSECT SELECT member_id FROM {MEMBERS_TABLE} "
+        "WHERE segment = ? AND snapshot_date = ?)",
+        [a, snapshot, b, snapshot],
+    )
+    return {"snapshot_date": snapshot.isoformat(), "segments": sides, "overlap": int(both)}

@@ -305,6 +305,7 @@ class SegmentRun:
     snapshot_date: date
     rfm: dict[str, int]  # named RFM segment -> members
     lifecycle: dict[str, int]  # stage -> members
+    clusters: dict[str, Any]  # k, silhouette, cluster name -> members
     segments: dict[str, int]  # saved segment -> members
     entered: int
     exited: int
@@ -314,6 +315,7 @@ class SegmentRun:
             "snapshot_date": self.snapshot_date.isoformat(),
             "rfm": self.rfm,
             "lifecycle": self.lifecycle,
+            "clusters": self.clusters,
             "segments": self.segments,
             "entered": self.entered,
             "exited": self.exited,

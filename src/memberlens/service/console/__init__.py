@@ -2,7 +2,13 @@
 
 from fastapi import FastAPI
 
-from memberlens.service.console import _audit_page, _dictionary, _members, _routes
+from memberlens.service.console import (
+    _audit_page,
+    _dictionary,
+    _members,
+    _routes,
+    _segments_page,
+)
 from memberlens.service.console._auth import LoginRequired, PageForbidden
 
 __all__ = ["LoginRequired", "PageForbidden", "install"]
@@ -14,3 +20,4 @@ def install(app: FastAPI, api_prefix: str) -> None:
     _members.install(app, api_prefix)
     _audit_page.install(app, api_prefix)
     _dictionary.install(app, api_prefix)
+    _segments_page.install(app, api_prefix)

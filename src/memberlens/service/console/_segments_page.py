@@ -1,0 +1,162 @@
+"""Console segments: builder with a live count, saved segments, RFM heat map, lifecycle
+Sankey, clusters and a side-by-side comparison; and their JSON twins under the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from memberlens import segment
+from memberlens.accounts import Permission
+from memberlens.core.errors import MemberlensError
+from memberlens.rules import RuleError
+from memberlens.service._deps import WorkspaceDep
+from memberlens.service.console import _i18n
+from memberlens.service.console._auth import Viewer, check_csrf, need
+from memberlens.service.console._routes import render
+from memberlens.workspace import Workspace
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["console"])
+Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
+Writer = Annotated[Viewer, Depends(need(Permission.SEGMENTS_WRITE))]
+SegmentName = Annotated[str, Query(max_length=64, description="A saved segment.")]
+
+
+class PreviewBody(BaseModel):
+    rule: str = Field(max_length=20_000, description="A rule in the rule language.")
+
+
+def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """A report, or None before the refresh that makes it."""
+    try:
+        return read()
+    except segment.NoSnapshot:
+        return None
+
+
+def _overview(request: Request, ws: Workspace) -> dict[str, Any]:
+    with request.app.state.gate:
+        return {
+            "segments": [
+                s.to_json() for s in segment.list_segments(ws.state, warehouse=ws.warehouse)
+            ],
+            "rfm": _or_none(lambda: segment.rfm_summary(ws.warehouse)),
+            "lifecycle": _or_none(
+                lambda: segment.lifecycle_summary(ws.warehouse, ws.settings.segments)
+            ),
+            "clusters": _or_none(lambda: segment.cluster_summary(ws.warehouse)),
+        }
+
+
+@pages.get("/segments")
+def segments_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLResponse:
+    data = _overview(request, ws)
+    return render(
+        request,
+        "segments.html",
+        who,
+        title=_i18n.translate("segments", who.user.locale),
+        data=data,
+        data_json=json.dumps(data, ensure_ascii=False),
+        error=request.query_params.get("error"),
+    )
+
+
+@pages.post("/segments")
+def save_segment_form(
+    request: Request,
+    ws: WorkspaceDep,
+    who: Writer,
+    name: Annotated[str, Form(max_length=64)],
+    rule: Annotated[str, Form(max_length=20_000)],
+    csrf: Annotated[str, Form()],
+    description: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_csrf(who.csrf, csrf)
+    book = ws.tag_book()
+    try:
+        segment.save_segment(
+            ws.state,
+            lambda names: segment.segment_catalogue(book, names),
+            name=name,
+            rule=rule,
+            description=description,
+            actor=who.user.user_id,
+        )
+    except MemberlensError as refused:
+        data = _overview(request, ws)
+        return render(
+            request,
+            "segments.html",
+            who,
+            status=422,
+            title=_i18n.translate("segments", who.user.locale),
+            data=data,
+            data_json=json.dumps(data, ensure_ascii=False),
+            error=refused.message,
+            draft={"name": name, "rule": rule, "description": description},
+        )
+    return RedirectResponse(f"/segments?saved={name}", status_code=303)
+
+
+@api.get("/segments", summary="Saved segments, RFM, lifecycle and clusters (console session)")
+def segments_json(request: Request, ws: WorkspaceDep, _: Reader) -> dict[str, Any]:
+    return _overview(request, ws)
+
+
+@api.post(
+    "/segments/preview",
+    summary="Count and sample a rule's members, or say what is wrong with it (console session)",
+)
+def preview_json(
+    request: Request, ws: WorkspaceDep, _: Reader, body: PreviewBody
+) -> dict[str, Any]:
+    """The builder asks on every keystroke: a rule being typed is not an error of the
+    request, so a rule that does not check yet answers 200 with ``error``."""
+    try:
+        with request.app.state.gate:
+            found = segment.preview_segment(
+                ws.warehouse, ws.state, body.rule, settings=ws.settings.segments,
+                book=ws.tag_book(),
+            )  # fmt: skip
+    except (RuleError, segment.NoSnapshot) as refused:
+        where = {"line": getattr(refused, "line", None), "column": getattr(refused, "column", None)}
+        return {"error": {"message": refused.message, "code": refused.code, **where}}
+    return found.to_json()
+
+
+def _compare(request: Request, ws: Workspace, a: str, b: str) -> dict[str, Any]:
+    with request.app.state.gate:
+        return segment.compare_segments(ws.warehouse, ws.state, a, b)
+
+
+@pages.get("/segments/compare")
+def compare_page(
+    request: Request, ws: WorkspaceDep, who: Reader, a: SegmentName, b: SegmentName
+) -> HTMLResponse:
+    return render(
+        request,
+        "segment_compare.html",
+        who,
+        title=_i18n.translate("compare", who.user.locale),
+        found=_compare(request, ws, a, b),
+        features=segment.COMPARED,
+    )
+
+
+@api.get("/segments/compare", summary="Two saved segments side by side (console session)")
+def compare_json(
+    request: Request, ws: WorkspaceDep, _: Reader, a: SegmentName, b: SegmentName
+) -> dict[str, Any]:
+    return _compare(request, ws, a, b)
+
+
+def install(app: FastAPI, api_prefix: str) -> None:
+    app.include_router(pages)
+    app.include_router(api, prefix=api_prefix + "/console")
