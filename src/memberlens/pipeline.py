@@ -75,6 +75,18 @@ def _segments(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     return run.to_json()
 
 
+def _sync(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    chosen = ws.settings.segments
+    return segment.sync_segments(
+        ws.warehouse,
+        as_of.astimezone(UTC).date(),
+        webhooks=chosen.webhooks,
+        secret=chosen.webhook_secret.get_secret_value(),
+        attempts=chosen.webhook_attempts,
+        backoff=chosen.webhook_backoff_seconds,
+    )
+
+
 def signal_detectors(ws: Workspace) -> tuple[signals.Detector, ...]:
     """Every domain's signal detectors: a domain adds its own here (docs/extending.md)."""
     return (*profile.signal_detectors(ws.settings.points), *segment.signal_detectors())
@@ -105,6 +117,7 @@ STEPS: tuple[Step, ...] = (
         _segments,
     ),
     Step("signals", "record new member_signals (tier_changed, points_expiring, ...)", _signals),
+    Step("sync", "POST saved segments' changes to their webhooks (signed, retried)", _sync),
     Step("online", "publish the online tables the request path reads", _online_tables),
 )
 
@@ -158,7 +171,7 @@ def refresh(
     Examples
     --------
     >>> step_names()
-    ['identity', 'tiers', 'features', 'tags', 'segments', 'signals', 'online']
+    ['identity', 'tiers', 'features', 'tags', 'segments', 'signals', 'sync', 'online']
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from memberlens import segment
+from memberlens import protection, segment
 from memberlens.cli._common import JsonOpt, WorkspaceOpt, out, print_json
 from memberlens.cli._users import cli_actor
 from memberlens.workspace import Workspace
@@ -291,3 +291,38 @@ def clusters_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False)
             ", ".join(f"{f} {z:+.1f}" for f, z in c["distinctive"]),
         )
     out.print(grid)
+
+
+class Contacts(StrEnum):
+    none = "none"
+    masked = "masked"
+    hashed = "hashed"
+
+
+@segment_app.command("export")
+def export_cmd(
+    name: Annotated[str, typer.Argument(help="A saved segment.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+    contacts: Annotated[
+        Contacts,
+        typer.Option(
+            "--contacts",
+            help="none: ids only; masked: a***@example.com, 138****5678; hashed: SHA-256 "
+            "of the normalised e-mail and phone (audience matching). Never clear.",
+        ),
+    ] = Contacts.masked,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a saved segment's members (newest snapshot) to CSV; every export is audited."""
+    with Workspace.open(workspace) as ws:
+        report = protection.export_segment(
+            ws, name, out_file, contacts=contacts.value, actor=cli_actor()
+        )
+    if json_out:
+        print_json(report)
+        return
+    out.print(
+        f"wrote {report['rows']:,} members of {name} ({report['snapshot_date']}, contacts "
+        f"{contacts.value}) to {out_file}"
+    )

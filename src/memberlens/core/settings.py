@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from memberlens.core.errors import ConfigError, WorkspaceError
@@ -314,6 +314,18 @@ class SegmentsSettings(BaseModel):
     cluster_k_min: int = Field(2, ge=2, le=30, description="Fewest clusters tried.")
     cluster_k_max: int = Field(8, ge=2, le=30, description="Most clusters tried.")
     cluster_seed: int = Field(7, description="Seed of K-Means and of the silhouette sample.")
+    webhooks: dict[str, str] = Field(
+        default_factory=dict,
+        description="Saved segment -> URL that receives its changes after every refresh.",
+    )
+    webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description="HMAC key that signs webhook bodies; set it through the environment.",
+    )
+    webhook_attempts: int = Field(3, ge=1, le=10, description="Tries per delivery.")
+    webhook_backoff_seconds: float = Field(
+        1.0, ge=0, le=60, description="Wait before the first retry; doubled each time."
+    )
 
     @model_validator(mode="after")
     def _stages_named(self) -> SegmentsSettings:

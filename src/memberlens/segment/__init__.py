@@ -39,6 +39,7 @@ from memberlens.segment._saved import (
     save_segment,
 )
 from memberlens.segment._signals import signal_detectors
+from memberlens.segment._webhooks import deliver, sign, sync_segments
 from memberlens.segment.contracts import (
     AssociationRule,
     BasketItem,
@@ -92,6 +93,7 @@ __all__ = [
     "compare_segments",
     "compute_segments",
     "delete_segment",
+    "deliver",
     "ensure_segment_tables",
     "event_functions",
     "get_segment",
@@ -107,5 +109,7 @@ __all__ = [
     "segment_catalogue",
     "segment_membership",
     "segment_of",
+    "sign",
     "signal_detectors",
+    "sync_segments",
 ]
