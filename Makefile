@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest_events.py
 	$(BIN)/python bench/events_api.py
 	$(BIN)/python bench/features.py
+	$(BIN)/python bench/segments.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt

@@ -44,6 +44,7 @@ class Scope(StrEnum):
     CONSENT_READ = "consent:read"
     CONSENT_WRITE = "consent:write"
     POINTS_WRITE = "points:write"  # manual points adjustments
+    SEGMENTS_READ = "segments:read"  # saved segments, previews and members
     ADMIN = "admin"  # the workspace's own CLI while a server holds the workspace
 
 

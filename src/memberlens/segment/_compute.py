@@ -139,7 +139,7 @@ def latest_snapshot(warehouse: Warehouse) -> date:
     return found  # type: ignore[no-any-return]
 
 
-def _base_table(
+def member_table(
     warehouse: Warehouse,
     cut: datetime,
     snapshot: date,
@@ -200,7 +200,7 @@ def preview_segment(
     checked = check(rule, catalogue)
     base = _with_segments(
         warehouse,
-        _base_table(warehouse, cut, snapshot, settings, book),
+        member_table(warehouse, cut, snapshot, settings, book),
         snapshot,
         [s.name for s in saved],
     )
@@ -260,7 +260,7 @@ def compute_segments(
     try:
         warehouse.execute(
             f"CREATE OR REPLACE TEMP TABLE {_BASE} AS "
-            f"{_sql(_base_table(warehouse, cut, snapshot, settings, book))}"
+            f"{_sql(member_table(warehouse, cut, snapshot, settings, book))}"
         )
         with warehouse.transaction():
             for table in (RFM_TABLE, LIFECYCLE_TABLE, MEMBERS_TABLE, CHANGES_TABLE, RUNS_TABLE):
