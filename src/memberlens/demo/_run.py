@@ -6,10 +6,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from memberlens import accounts, pipeline
 from memberlens.core.errors import UsageError
+from memberlens.demo._people import WINDOW_END
 from memberlens.demo._synth import DemoTruth, generate_sources
 from memberlens.ingest import IngestRequest, IngestResult, ingest_file, parse_mapping
 from memberlens.workspace import Workspace, init_workspace
@@ -28,6 +30,9 @@ LOAD_ORDER: tuple[tuple[str, str], ...] = (
 )
 SOURCES = "sources"
 ACCOUNT_DOMAIN = "demo.memberlens.dev"
+
+# The first day after the generated two years: the demo refresh's cut-off.
+DEMO_TODAY = WINDOW_END.astype("M8[D]").astype(date)
 
 
 @dataclass
@@ -82,7 +87,9 @@ def run_demo(
             timings[f"ingest {name}"] = time.perf_counter() - start
         start = time.perf_counter()
         say("refresh")
-        report.refresh = pipeline.refresh(ws).to_json()
+        # As of the day after the generated window: "today" for the demo's members, so
+        # recency, lifecycle stages and segments read as they would in a live shop.
+        report.refresh = pipeline.refresh(ws, as_of=DEMO_TODAY).to_json()
         timings["refresh"] = time.perf_counter() - start
         say("accounts")
         report.accounts = demo_accounts(ws)
