@@ -94,6 +94,11 @@ def test_member_profile_shows_features_tags_and_tier_explained_by_the_dictionary
     tags = [chips.nth(i).get_attribute("data-tag") for i in range(chips.count())]
     assert tags == [t["tag"] for t in twin["profile"]["tags"]] == ["repeat_buyer"]
     assert page.locator("#member-tier").inner_text().strip() == "Silver"  # 30.00 < 2,000
+    timeline = page.locator("#member-timeline tr[data-kind]")
+    assert [timeline.nth(i).get_attribute("data-kind") for i in range(timeline.count())] == [
+        item["kind"] for item in twin["timeline"]
+    ]
+    assert page.locator('#member-timeline tr[data-kind="order"]').count() == 2  # o2, o1
     save_screenshot(page, "profile")
     assert_clean(page)
 

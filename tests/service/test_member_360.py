@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from memberlens import accounts, pipeline, profile
 from memberlens.service import create_app
 from memberlens.workspace import Workspace
+from tests.profile.feature_data import load_feature_base
 from tests.profile.test_tags import load_tag_base
 from tests.service.test_console import PASSWORD, login
 
@@ -77,3 +78,31 @@ def test_the_dictionary_page_lists_every_feature(client: TestClient) -> None:
     answer = client.get("/api/v1/dictionary").json()
     assert answer["feature_version"] == profile.feature_version()
     assert [f["name"] for f in answer["features"]] == [f.name for f in profile.feature_defs()]
+
+
+def test_the_timeline_merges_orders_events_feedback_and_messages(
+    workspace_dir: Path, tmp_path: Path
+) -> None:
+    """tests/profile/feature_data.py: Zhang's newest row is o7 (2025-06-05), his oldest
+    o1 (2025-01-10); every order, event, feedback row and message appears once."""
+    with Workspace.open(workspace_dir) as ws:
+        zhang = load_feature_base(ws, tmp_path)["p1"]
+        pipeline.refresh(ws, as_of=date(2025, 6, 1))
+        accounts.create_user(
+            ws.state, email="analyst@shop.cn", role="analyst", actor="t", password=PASSWORD
+        )
+    with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
+        login(client, "analyst@shop.cn")
+        answer = client.get(f"/api/v1/members/{zhang}").json()
+        page = client.get(f"/members/{zhang}").text
+    items = answer["timeline"]
+    sizes = (len(answer["orders"]), len(answer["events"]), len(answer["profile"]["feedback"]),
+             len(answer["profile"]["messages"]))  # fmt: skip
+    assert sizes == (7, 10, 6, 5)  # o1-o7; e1-e10 with the stitched e7; f1-f6; t1-t5
+    assert len(items) == sum(sizes)
+    assert {i["kind"] for i in items} == {"order", "event", "feedback", "message"}
+    times = [i["at"] for i in items]
+    assert times == sorted(times, reverse=True)
+    assert (items[0]["kind"], items[0]["what"]) == ("order", "o7")
+    assert (items[-1]["kind"], items[-1]["what"]) == ("order", "o1")
+    assert page.count('data-kind="message"') == 5

@@ -17,7 +17,7 @@ from memberlens.profile._features import FEATURES_TABLE, compute_member_features
 from memberlens.profile._lookup import search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
 from memberlens.profile._loyalty_signals import signal_detectors
-from memberlens.profile._member_profile import member_profile
+from memberlens.profile._member_profile import member_profile, timeline
 from memberlens.profile._tag_book import (
     TagBook,
     TagDef,
@@ -113,5 +113,6 @@ __all__ = [
     "signal_detectors",
     "tag_catalogue",
     "tag_stats",
+    "timeline",
     "unused_tags",
 ]

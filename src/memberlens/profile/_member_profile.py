@@ -9,7 +9,7 @@ joined to contact fields here.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import ibis
@@ -17,7 +17,7 @@ import ibis
 from memberlens.profile._feature_catalogue import FEATURES
 from memberlens.profile._features import FEATURES_TABLE
 from memberlens.profile._tags import TAGS_TABLE
-from memberlens.profile.contracts import FeatureValue, MemberProfile, TagValue
+from memberlens.profile.contracts import FeatureValue, MemberCard, MemberProfile, TagValue
 from memberlens.store import Warehouse
 
 _KEY = ["source", "source_member_key"]
@@ -131,3 +131,33 @@ def _through_map(
     present = [c for c in columns if c in t.columns]
     chosen = t.semi_join(mine, _KEY).select(*present)
     return tuple(warehouse.to_pyarrow(chosen.order_by(ibis.desc(newest)).limit(n)).to_pylist())
+
+
+def timeline(card: MemberCard, prof: MemberProfile) -> list[dict[str, Any]]:
+    """Orders, events, feedback and messages in one list, newest first.
+
+    Each item is ``{"at", "kind", "what", "detail"}``; items without a time come last.
+    The lists it merges are the capped ones the 360 shows.
+    """
+    items: list[tuple[datetime | None, str, str, str]] = []
+    for o in card.orders:
+        amount = "" if o.total_amount is None else f"{o.total_amount}"
+        items.append((o.ordered_at, "order", o.order_id, " ".join(
+            x for x in (amount, o.status or "", o.channel or "") if x)))  # fmt: skip
+    for e in card.events:
+        items.append((e.occurred_at, "event", e.event_type, e.product_id or ""))
+    for f in prof.feedback:
+        rating = f"rating {f['rating']}" if f.get("rating") is not None else ""
+        nps = f"NPS {f['nps']}" if f.get("nps") is not None else ""
+        items.append((f.get("occurred_at"), "feedback", str(f.get("kind") or ""),
+                      " ".join(x for x in (rating, nps, f.get("text") or "") if x)))  # fmt: skip
+    for m in prof.messages:
+        seen = "clicked" if m.get("clicked_at") else "opened" if m.get("opened_at") else "sent"
+        items.append((m.get("sent_at"), "message", str(m.get("channel") or ""),
+                      " ".join(x for x in (m.get("campaign_id") or "", seen) if x)))  # fmt: skip
+    items.sort(key=lambda i: (i[1], i[2]))  # ties in time: a stable, readable order
+    items.sort(key=lambda i: i[0] or datetime.min, reverse=True)
+    return [
+        {"at": at.isoformat() if at else None, "kind": kind, "what": what, "detail": detail}
+        for at, kind, what, detail in items
+    ]

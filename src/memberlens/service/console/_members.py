@@ -83,7 +83,14 @@ def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str)
     consents = _consents(request, ws, member_id)
     prof = _profile(request, ws, member_id)
     return _page(
-        request, "member.html", who, title="member", card=card, consents=consents, prof=prof
+        request,
+        "member.html",
+        who,
+        title="member",
+        card=card,
+        consents=consents,
+        prof=prof,
+        timeline=profile.timeline(card, prof),
     )
 
 
@@ -104,14 +111,20 @@ def members_json(
         "Personal values are masked unless the session's role has pii:read; each clear "
         "view is audited. `profile` holds what the latest refresh derived: features "
         "with their dictionary text, tags with weights, tier and points history, the "
-        "points ledger, feedback and messages (newest first)."
+        "points ledger, feedback and messages (newest first); `timeline` merges orders, "
+        "events, feedback and messages, newest first."
     ),
 )
 def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
-    card = _card(request, ws, who, member_id).to_json()
+    card = _card(request, ws, who, member_id)
     history = _consents(request, ws, member_id)
-    derived = _profile(request, ws, member_id).to_json()
-    return {**card, "consents": [_consent_json(c) for c in history], "profile": derived}
+    derived = _profile(request, ws, member_id)
+    return {
+        **card.to_json(),
+        "consents": [_consent_json(c) for c in history],
+        "profile": derived.to_json(),
+        "timeline": profile.timeline(card, derived),
+    }
 
 
 @api.get(
