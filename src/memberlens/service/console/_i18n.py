@@ -200,7 +200,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "dictionary": {"en": "Dictionary", "zh-CN": "数据字典"},
     "timeline": {"en": "Timeline", "zh-CN": "时间线"},
     "what": {"en": "What", "zh-CN": "内容"},
-    "detail": {"en": "Detail", "zh-CN": "详情"},
     "kind_order": {"en": "order", "zh-CN": "订单"},
     "kind_event": {"en": "event", "zh-CN": "行为"},
     "kind_feedback": {"en": "feedback", "zh-CN": "反馈"},
