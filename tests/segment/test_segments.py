@@ -259,3 +259,23 @@ def test_segments_refuse_cycles_bad_names_and_deleting_what_others_read(
 def test_preview_needs_a_refresh_first(workspace: Workspace) -> None:
     with pytest.raises(segment.NoSnapshot, match="run `memberlens refresh` first"):
         _preview(workspace, "frequency >= 1")
+
+
+def test_previews_read_the_kept_member_table_and_agree_with_a_fresh_one(
+    workspace: Workspace, ids: dict[str, str]
+) -> None:
+    pipeline.refresh(workspace, as_of=CUTOFF)
+    rules = [
+        'rfm_segment = "Lost" or lifecycle_stage = "growing"',
+        "viewed(within: 30d, at_least: 2) and tier is null",
+        "frequency >= 1 and not carted(within: 7d)",
+    ]
+    kept = {rule: _preview(workspace, rule) for rule in rules}
+    assert workspace.warehouse.has_table("segment_member_table")
+    workspace.warehouse.execute("DROP TABLE segment_member_table")  # force the slow path
+    assert {rule: _preview(workspace, rule) for rule in rules} == kept
+    assert kept[rules[0]] == {ids["p1"], ids["p2"]}  # Zhang Lost, Li growing
+    # A segment saved after the refresh has no column there yet: still previewable.
+    save = _catalogue_for(workspace)
+    segment.save_segment(workspace.state, save, name="later", rule="frequency >= 2", actor="t")
+    assert _preview(workspace, "segment.later or frequency >= 1") == {ids["p1"], ids["p2"]}

@@ -10,13 +10,16 @@ another as ``segment.<name>``. Tables (replaced per snapshot date):
 - ``member_lifecycle``: the lifecycle stage of every member of the snapshot;
 - ``segment_members``: the members of each saved segment;
 - ``segment_changes``: who entered or exited each saved segment since its previous
-  snapshot (a segment's first snapshot is its baseline: no changes).
+  snapshot (a segment's first snapshot is its baseline: no changes);
+- ``segment_member_table``: the member table itself, of the newest refresh only, so
+  that a preview costs only its rule;
+- the clusters' tables (see ``_clusters``).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import ibis
@@ -50,6 +53,7 @@ MEMBERS_TABLE = "segment_members"
 CHANGES_TABLE = "segment_changes"
 RUNS_TABLE = _saved.RUNS_TABLE  # one row per segment and snapshot: its size, its rule
 _BASE = "_segment_base"
+STORED_TABLE = "segment_member_table"  # the newest refresh's member table, for previews
 SAMPLE = 10
 
 _RFM_NAMES = (
@@ -198,17 +202,31 @@ def preview_segment(
     saved = list_segments(state, warehouse=None)
     catalogue = segment_catalogue(book, [s.name for s in saved], warehouse=warehouse, cutoff=cut)
     checked = check(rule, catalogue)
-    base = _with_segments(
-        warehouse,
-        member_table(warehouse, cut, snapshot, settings, book),
-        snapshot,
-        [s.name for s in saved],
-    )
+    base = _stored(warehouse, snapshot, checked.names)
+    if base is None:  # no refresh of this snapshot holds every name the rule reads
+        base = _with_segments(
+            warehouse,
+            member_table(warehouse, cut, snapshot, settings, book),
+            snapshot,
+            [s.name for s in saved],
+        )
     chosen = base.filter(compile_rule(checked, catalogue, base))
     members = int(warehouse.to_pyarrow(chosen.count().name("n").as_table()).column("n")[0].as_py())
     total = int(warehouse.to_pyarrow(base.count().name("n").as_table()).column("n")[0].as_py())
     ids = warehouse.to_pyarrow(chosen.select("member_id").order_by("member_id").limit(sample))
     return SegmentPreview(rule, snapshot, members, total, tuple(ids.column(0).to_pylist()))
+
+
+def _stored(warehouse: Warehouse, snapshot: date, names: Iterable[str]) -> ir.Table | None:
+    """The member table the segments step kept for ``snapshot``, if it has ``names``."""
+    if not warehouse.has_table(STORED_TABLE):
+        return None
+    table = warehouse.table(STORED_TABLE)
+    if any(column_of(n) not in table.columns for n in names):
+        return None
+    if warehouse.scalar(f"SELECT max(snapshot_date) FROM {STORED_TABLE}") != snapshot:
+        return None
+    return table.drop("snapshot_date")
 
 
 def _with_segments(
@@ -280,6 +298,12 @@ def compute_segments(
             for name in order:
                 _evaluate(warehouse, catalogue, by_name[name], snapshot)
             entered, exited = _changes(warehouse, snapshot, order)
+            # Kept for previews until the next refresh: a rule then costs only itself.
+            warehouse.execute(
+                f"CREATE OR REPLACE TABLE {STORED_TABLE} AS "
+                f"SELECT ?::DATE AS snapshot_date, * FROM {_BASE}",
+                [snapshot],
+            )
     finally:
         warehouse.execute(f"DROP TABLE IF EXISTS {_BASE}")
     profile.record_usage(state, "segment", {s.name: s.rule for s in saved})
