@@ -5,16 +5,20 @@ Member base: tests/profile/feature_data.py at 2025-06-01 (Zhang bought 4 times, 
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from memberlens import accounts, pipeline
+from memberlens import accounts, audit, pipeline, segment
 from memberlens.service import create_app
 from memberlens.workspace import Workspace
 from tests.profile.feature_data import CUTOFF, load_feature_base
+from tests.service.test_console import PASSWORD, login
 
 
 @pytest.fixture
@@ -75,3 +79,42 @@ def test_save_preview_and_read_members_with_the_right_tokens(
     assert missing.status_code == 422 and "no segment named 'nobody'" in missing.json()["detail"]
     gone = client.delete("/api/v1/segments/repeaters", headers=_auth(tokens["admin"]))
     assert gone.json() == {"deleted": "repeaters"}
+
+
+@pytest.mark.parametrize(
+    ("role", "asked", "status", "phone"),
+    [
+        ("marketer", None, 200, "138****5678"),  # masked: may not export pseudonymised data
+        ("analyst", None, 200, hashlib.sha256(b"+8613812345678").hexdigest()),
+        ("marketer", "hashed", 403, None),
+        ("analyst", "masked", 200, "138****5678"),
+    ],
+)
+def test_console_export_follows_the_role(
+    workspace_dir: Path, tmp_path: Path, role: str, asked: str | None, status: int,
+    phone: str | None,
+) -> None:  # fmt: skip
+    with Workspace.open(workspace_dir) as ws:
+        ids = load_feature_base(ws, tmp_path)
+        segment.save_segment(
+            ws.state,
+            lambda names: segment.segment_catalogue(ws.tag_book(), names),
+            name="buyers",
+            rule="frequency >= 1",
+            actor="t",
+        )
+        pipeline.refresh(ws, as_of=CUTOFF)
+        accounts.create_user(ws.state, email=f"{role}@shop.cn", role=role, actor="t",
+                             password=PASSWORD)  # fmt: skip
+    with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
+        login(client, f"{role}@shop.cn")
+        query = f"?contacts={asked}" if asked else ""
+        answer = client.get(f"/segments/buyers/export.csv{query}", follow_redirects=False)
+    assert answer.status_code == status
+    if status != 200:
+        return
+    rows = {r["member_id"]: r for r in csv.DictReader(io.StringIO(answer.text))}
+    assert set(rows) == {ids["p1"], ids["p2"]} and rows[ids["p1"]]["phone"] == phone
+    assert "13812345678" not in answer.text
+    with Workspace.open(workspace_dir) as ws:
+        assert [e.target for e in audit.entries(ws.state, action="export.segment")] == ["buyers"]

@@ -4,20 +4,23 @@ Sankey, clusters and a side-by-side comparison; and their JSON twins under the A
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import Path as PathArg
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from memberlens import segment
+from memberlens import accounts, protection, segment
 from memberlens.accounts import Permission
 from memberlens.core.errors import MemberlensError
 from memberlens.rules import RuleError
 from memberlens.service._deps import WorkspaceDep
 from memberlens.service.console import _i18n
-from memberlens.service.console._auth import Viewer, check_csrf, need
+from memberlens.service.console._auth import PageForbidden, Viewer, check_csrf, need
 from memberlens.service.console._routes import render
 from memberlens.workspace import Workspace
 
@@ -155,6 +158,37 @@ def compare_json(
     request: Request, ws: WorkspaceDep, _: Reader, a: SegmentName, b: SegmentName
 ) -> dict[str, Any]:
     return _compare(request, ws, a, b)
+
+
+@pages.get("/segments/{name}/export.csv")
+def export_csv(
+    request: Request,
+    ws: WorkspaceDep,
+    who: Reader,
+    name: Annotated[str, PathArg(max_length=64)],
+    contacts: Annotated[
+        str | None,
+        Query(pattern="^(none|masked|hashed)$", description="Default: by the role."),
+    ] = None,
+) -> Response:
+    """A saved segment's members as CSV. Contact fields follow the role: pseudonymised
+    (SHA-256) for roles that may export pseudonymised data, masked for the others;
+    never clear. Every export is audited."""
+    may_hash = accounts.allows(who.user.role, Permission.EXPORT_PSEUDONYMISED)
+    form = contacts or ("hashed" if may_hash else "masked")
+    if form == "hashed" and not may_hash:
+        raise PageForbidden(who)
+    with tempfile.TemporaryDirectory() as folder, request.app.state.gate:
+        out = Path(folder) / f"{name}.csv"
+        protection.export_segment(
+            ws, name, out, contacts=cast(protection.ContactForm, form), actor=who.user.user_id
+        )
+        body = out.read_bytes()
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{form}.csv"'},
+    )
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
