@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import collect, identity, online, profile, segment, signals
+from memberlens import collect, identity, online, predict, profile, segment, signals
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -68,6 +68,10 @@ def _tags(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     return run.to_json()
 
 
+def _predictions(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    return predict.compute_predictions(ws.warehouse, ws.state, ws.root, cutoff=as_of)
+
+
 def _segments(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     run = segment.compute_segments(
         ws.warehouse, ws.state, cutoff=as_of, settings=ws.settings.segments, book=ws.tag_book()
@@ -111,6 +115,9 @@ STEPS: tuple[Step, ...] = (
     Step("tiers", "points ledger, member_points and member_tiers at the cut-off", _tiers),
     Step("features", "member features at the cut-off (member_features)", _features),
     Step("tags", "declared rule tags and interest tags at the cut-off (member_tags)", _tags),
+    Step(
+        "predictions", "score buyers with the production models (member_predictions)", _predictions
+    ),
     Step(
         "segments",
         "RFM, lifecycle stages and saved segments at the cut-off (with entries and exits)",
@@ -170,8 +177,8 @@ def refresh(
 
     Examples
     --------
-    >>> step_names()
-    ['identity', 'tiers', 'features', 'tags', 'segments', 'signals', 'sync', 'online']
+    >>> " ".join(step_names())
+    'identity tiers features tags predictions segments signals sync online'
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:

@@ -20,6 +20,13 @@ from memberlens.predict._registry import (
     register_model,
     retire,
 )
+from memberlens.predict._step import (
+    PREDICTIONS_TABLE,
+    SCORES,
+    compute_predictions,
+    ensure_predictions_table,
+    member_predictions,
+)
 from memberlens.predict._summary import fingerprint, summarise, summary_expr
 from memberlens.predict.contracts import (
     CLV_MODEL,
@@ -34,6 +41,8 @@ from memberlens.predict.contracts import (
 
 __all__ = [
     "CLV_MODEL",
+    "PREDICTIONS_TABLE",
+    "SCORES",
     "STAGES",
     "UNIT_DAYS",
     "BetaGeoModel",
@@ -46,11 +55,14 @@ __all__ = [
     "NotFittedError",
     "RegisteredModel",
     "TimeUnit",
+    "compute_predictions",
+    "ensure_predictions_table",
     "fingerprint",
     "fit_clv",
     "get_model",
     "list_models",
     "load_clv_model",
+    "member_predictions",
     "promote",
     "read_artifact",
     "register_model",

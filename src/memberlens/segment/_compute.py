@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 import ibis
 import ibis.expr.types as ir
 
-from memberlens import profile
+from memberlens import predict, profile
 from memberlens.core.errors import ConfigError
 from memberlens.core.settings import SegmentsSettings
 from memberlens.rules import (
@@ -62,6 +62,19 @@ _RFM_NAMES = (
     NameSpec("f_score", "number", "RFM frequency score, 1 (fewest orders) .. bins.", "segment"),
     NameSpec("m_score", "number", "RFM monetary score, 1 (least money) .. bins.", source="segment"),
 )
+_PREDICTIONS = {
+    "p_alive": "Probability the member is still a customer (BG/NBD).",
+    "expected_purchases_30d": "Expected purchases in the next 30 days (BG/NBD).",
+    "expected_purchases_90d": "Expected purchases in the next 90 days (BG/NBD).",
+    "expected_purchases_365d": "Expected purchases in the next 365 days (BG/NBD).",
+    "expected_order_value": "Expected value of the next order (Gamma-Gamma).",
+    "clv": "Discounted customer lifetime value over the horizon.",
+    "clv_percentile": "The member's CLV percentile among buyers, 0-100.",
+}
+_PREDICTION_NAMES = tuple(
+    NameSpec(f"prediction.{name}", "number", text, source="prediction")
+    for name, text in _PREDICTIONS.items()
+)
 _STAGE = NameSpec("lifecycle_stage", "string", "The member's lifecycle stage.", source="segment")
 _CLUSTER = NameSpec(
     "cluster_id", "number", "The member's K-Means cluster (buyers only).", source="segment"
@@ -77,7 +90,7 @@ def segment_catalogue(
     with_stage: bool = True,
 ) -> Catalogue:
     """What segment rules may read; with a warehouse and cut-off the functions compile."""
-    names = [*profile.member_names(), *_RFM_NAMES, _CLUSTER]
+    names = [*profile.member_names(), *_RFM_NAMES, _CLUSTER, *_PREDICTION_NAMES]
     if with_stage:
         names.append(_STAGE)
     names += [NameSpec(f"tag.{t.name}", "boolean", t.description, source="tag") for t in book.tags]
@@ -172,6 +185,15 @@ def member_table(
     )
     rfm = rfm.select("member_id", "r_score", "f_score", "m_score", rfm_segment=rfm.segment)
     base = base.left_join(rfm, "member_id").drop("member_id_right")
+    scored = {column_of(n.name): n.name.removeprefix("prediction.") for n in _PREDICTION_NAMES}
+    if warehouse.has_table(predict.PREDICTIONS_TABLE):
+        p = warehouse.table(predict.PREDICTIONS_TABLE)
+        p = p.filter(p.snapshot_date == snapshot).select(
+            "member_id", **{column: p[name] for column, name in scored.items()}
+        )
+        base = base.left_join(p, "member_id").drop("member_id_right")
+    else:
+        base = base.mutate(**{c: ibis.literal(None, type="float64") for c in scored})
     if warehouse.has_table(CLUSTERS_TABLE):
         c = warehouse.table(CLUSTERS_TABLE)
         c = c.filter(c.snapshot_date == snapshot).select("member_id", "cluster_id")

@@ -199,6 +199,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "clicked_at": {"en": "Clicked", "zh-CN": "点击时间"},
     "dictionary": {"en": "Dictionary", "zh-CN": "数据字典"},
     "timeline": {"en": "Timeline", "zh-CN": "时间线"},
+    "predictions": {"en": "Predictions", "zh-CN": "预测"},
+    "expected_purchases_90d": {
+        "en": "Expected purchases, 90 days",
+        "zh-CN": "未来 90 天预计购买次数",
+    },
+    "clv_percentile": {"en": "CLV percentile", "zh-CN": "CLV 百分位"},
     "what": {"en": "What", "zh-CN": "内容"},
     "kind_order": {"en": "order", "zh-CN": "订单"},
     "kind_event": {"en": "event", "zh-CN": "行为"},

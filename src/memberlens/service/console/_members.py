@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from memberlens import accounts, privacy, profile
+from memberlens import accounts, predict, privacy, profile
 from memberlens.accounts import Permission
 from memberlens.service._deps import WorkspaceDep
-from memberlens.service._problems import problem
+from memberlens.service._problems import Problem, problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need, viewer
 from memberlens.service.console._routes import render
@@ -91,6 +91,7 @@ def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str)
         consents=consents,
         prof=prof,
         timeline=profile.timeline(card, prof),
+        predictions=_predictions(request, ws, member_id),
     )
 
 
@@ -124,7 +125,32 @@ def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) 
         "consents": [_consent_json(c) for c in history],
         "profile": derived.to_json(),
         "timeline": profile.timeline(card, derived),
+        "predictions": _predictions(request, ws, member_id),
     }
+
+
+def _predictions(request: Request, ws: WorkspaceDep, member_id: str) -> dict[str, Any] | None:
+    with request.app.state.gate:
+        return predict.member_predictions(ws.warehouse, member_id)
+
+
+@api.get(
+    "/members/{member_id}/predictions",
+    summary="The member's newest predictions (P(alive), expected purchases, CLV, percentile)",
+)
+def member_predictions_json(
+    request: Request, ws: WorkspaceDep, _: Reader, member_id: str
+) -> dict[str, Any]:
+    found = _predictions(request, ws, member_id)
+    if found is None:
+        raise Problem(
+            404,
+            "No predictions",
+            f"no predictions for {member_id}: fit a model (`memberlens predict clv`) and "
+            "refresh, or the member has not bought yet",
+            code="NO_PREDICTIONS",
+        )
+    return found
 
 
 @api.get(
