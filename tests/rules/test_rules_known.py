@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ibis
 import pytest
 
+from memberlens.rules import Catalogue, NameSpec, check, compile_rule
 from tests.rules.rule_fixtures import Members
 
 ALL = {"m1", "m2", "m3", "m4", "m5", "m6"}
@@ -112,3 +114,14 @@ def test_values_of_number_and_date_expressions(members: Members) -> None:
     assert [r is None for r in ratios] == [False, False, True, False, True, False]
     assert [round(r, 3) for r in ratios if r is not None] == [500.0, 150.5, 666.667, 499.995]
     assert members.value('last_order - date("2025-01-01")') == [19, 30, None, -1, None, -307]
+
+
+def test_a_decimal_constant_comes_back_as_the_same_double() -> None:
+    """Found by the property tests: SQL read 0.6 as DECIMAL(2,1) and the value came back
+    as 0.6000000000000001."""
+    catalogue = Catalogue.of([NameSpec("x", "number", "x")])
+    table = ibis.memtable({"member_id": ["a"], "x": [1.0]})
+    for text, value in (("0.6", 0.6), ("(0.1)", 0.1), ("-2.675", -2.675), ("1e-7", 1e-7)):
+        expr = compile_rule(check(text, catalogue, expect=None), catalogue, table)
+        got = ibis.duckdb.connect().to_pyarrow(table.select(v=expr)).column("v")[0].as_py()
+        assert got == value, text

@@ -89,7 +89,12 @@ def _whole(value: ir.Value) -> ir.Value:
 
 def _constant(value: object, kind: str) -> ir.Value:
     if kind == "number":
-        return ibis.literal(float(cast(float, value)), type="float64")
+        number = float(cast(float, value))
+        if number.is_integer():
+            return ibis.literal(number, type="float64")
+        # SQL reads 0.6 as DECIMAL(2,1), and a decimal result cast to double on the way
+        # out is 0.6000000000000001; parsing the shortest repr gives the exact double.
+        return ibis.literal(repr(number)).cast("float64")
     if kind == "duration":
         return cast(Duration, value).to_ibis()
     if kind == "timestamp":

@@ -30,9 +30,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 
 from memberlens.store import Warehouse
 
@@ -166,6 +163,9 @@ def cluster(
     previous: PreviousClusters | None = None,
 ) -> Clustering:
     """Cluster the rows of ``raw`` (members × ``features``); see the module text."""
+    from sklearn.cluster import KMeans  # imported here: every CLI start would pay for it
+    from sklearn.metrics import silhouette_score
+
     n = raw.shape[0]
     if n < max(3, k_min + 1):
         raise ValueError(f"{n} members are too few to cluster into {k_min} or more groups")
@@ -176,7 +176,7 @@ def cluster(
     sil_rows = fit_rows[: min(len(fit_rows), SILHOUETTE_ROWS)]
     distinct = len(np.unique(z[fit_rows], axis=0))
     silhouettes: dict[int, float] = {}
-    models: dict[int, KMeans] = {}
+    models: dict[int, Any] = {}
     for k in range(k_min, min(k_max, len(fit_rows) - 1, distinct) + 1):
         model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(z[fit_rows])
         labels = model.predict(z[sil_rows])
@@ -207,6 +207,8 @@ def _stable_ids(
     by_size = sorted(range(len(centroids)), key=lambda c: (-sizes[c], c))
     if previous is None or len(previous.ids) == 0:
         return {label: rank + 1 for rank, label in enumerate(by_size)}
+    from scipy.optimize import linear_sum_assignment
+
     means, stds = np.asarray(scaling.means), np.asarray(scaling.stds)
     now = (centroids - means) / stds
     before = (previous.centroids - means) / stds
