@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/events_api.py
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/clv.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt
