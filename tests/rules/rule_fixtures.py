@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -19,6 +19,7 @@ from memberlens.rules import (
     Param,
     Value,
     compile_rule,
+    number_literal,
 )
 
 AS_OF = datetime(2025, 2, 1)
@@ -92,7 +93,7 @@ def _bought(orders: ir.Table) -> FunctionSpec:
 
 def _scaled() -> FunctionSpec:
     def compile_(members: ir.Table, args: Mapping[str, Value | None]) -> ir.Value:
-        return members.orders_365d * ibis.literal(args["factor"])
+        return members.orders_365d * number_literal(cast(float, args["factor"]))
 
     return FunctionSpec(
         "scaled", (Param("factor", "number", required=True),), "number", "orders × factor", compile_

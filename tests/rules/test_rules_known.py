@@ -125,3 +125,10 @@ def test_a_decimal_constant_comes_back_as_the_same_double() -> None:
         expr = compile_rule(check(text, catalogue, expect=None), catalogue, table)
         got = ibis.duckdb.connect().to_pyarrow(table.select(v=expr)).column("v")[0].as_py()
         assert got == value, text
+
+
+def test_a_decimal_function_result_comes_back_exact(members: Members) -> None:
+    """Found by the property tests in CI: scaled(1.28125) multiplied by a DECIMAL literal
+    and came back as 6.406250000000001 instead of 5 × 1.28125."""
+    # orders_365d is 5, 1, 0, 3, 0, 2 (see test_values_of_number_and_date_expressions).
+    assert members.value("scaled(1.28125)") == [6.40625, 1.28125, 0.0, 3.84375, 0.0, 2.5625]

@@ -22,7 +22,8 @@ Functions
     positional then named: ``viewed(category: "baby", within: 7d, at_least: 2)``.
     ``compile(member_table, args)`` gets every parameter by name (defaults filled;
     numbers as int or float, durations as :class:`Duration`, dates as
-    ``datetime.date``) and returns an Ibis expression of type ``returns`` with one
+    ``datetime.date``; make numbers Ibis literals with :func:`number_literal`, which
+    keeps them exact doubles) and returns an Ibis expression of type ``returns`` with one
     value per row of the member table — e.g. for an event function,
     ``member_table.member_id.isin(events.filter(...).member_id)``.
 
@@ -58,7 +59,7 @@ memberlens.rules.contracts.RuleError: unknown name 'spend_356d' at line 1, colum
 
 from memberlens.rules._catalogue import Catalogue
 from memberlens.rules._check import CheckedRule, check
-from memberlens.rules._compile import compile_rule
+from memberlens.rules._compile import compile_rule, number_literal
 from memberlens.rules._graph import evaluation_order, find_cycles, references
 from memberlens.rules._parser import MAX_DEPTH
 from memberlens.rules._tokens import MAX_LENGTH
@@ -96,5 +97,6 @@ __all__ = [
     "compile_rule",
     "evaluation_order",
     "find_cycles",
+    "number_literal",
     "references",
 ]

@@ -67,7 +67,12 @@ def compile_rule(
     ['a']
     """
     checked = rule if isinstance(rule, CheckedRule) else check(rule, catalogue, expect=expect)
-    return _Compiler(catalogue, table).visit(checked.tree)
+    value = _Compiler(catalogue, table).visit(checked.tree)
+    if checked.type == "number":
+        # A DECIMAL column or a function's decimal result, converted by SQL itself: the
+        # conversion on the way out (Arrow's) can land one ulp off (6.406250000000001).
+        return value.cast("float64")
+    return value
 
 
 def _balanced(items: Sequence[ir.BooleanValue], op: str) -> ir.BooleanValue:
@@ -87,14 +92,21 @@ def _whole(value: ir.Value) -> ir.Value:
     return ibis.coalesce(value) if value.type().is_boolean() and not simple else value
 
 
+def number_literal(value: float) -> ir.FloatingScalar:
+    """The exact double ``value`` as an Ibis literal; function compilers use it too.
+
+    SQL reads ``0.6`` as DECIMAL(2,1), and arithmetic on it converted to double lands
+    one ulp off (0.6000000000000001); parsing the shortest repr gives the exact double.
+    """
+    number = float(value)
+    if number.is_integer():
+        return cast(ir.FloatingScalar, ibis.literal(number, type="float64"))
+    return cast(ir.FloatingScalar, ibis.literal(repr(number)).cast("float64"))
+
+
 def _constant(value: object, kind: str) -> ir.Value:
     if kind == "number":
-        number = float(cast(float, value))
-        if number.is_integer():
-            return ibis.literal(number, type="float64")
-        # SQL reads 0.6 as DECIMAL(2,1), and a decimal result cast to double on the way
-        # out is 0.6000000000000001; parsing the shortest repr gives the exact double.
-        return ibis.literal(repr(number)).cast("float64")
+        return number_literal(cast(float, value))
     if kind == "duration":
         return cast(Duration, value).to_ibis()
     if kind == "timestamp":
