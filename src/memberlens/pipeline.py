@@ -69,7 +69,14 @@ def _tags(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 
 def _predictions(ws: Workspace, as_of: datetime) -> dict[str, Any]:
-    return predict.compute_predictions(ws.warehouse, ws.state, ws.root, cutoff=as_of)
+    return predict.compute_predictions(
+        ws.warehouse,
+        ws.state,
+        ws.root,
+        cutoff=as_of,
+        settings=ws.settings.predict,
+        default_timezone=ws.settings.workspace.default_timezone,
+    )
 
 
 def _segments(ws: Workspace, as_of: datetime) -> dict[str, Any]:
@@ -93,7 +100,11 @@ def _sync(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 def signal_detectors(ws: Workspace) -> tuple[signals.Detector, ...]:
     """Every domain's signal detectors: a domain adds its own here (docs/extending.md)."""
-    return (*profile.signal_detectors(ws.settings.points), *segment.signal_detectors())
+    return (
+        *profile.signal_detectors(ws.settings.points),
+        *segment.signal_detectors(),
+        *predict.signal_detectors(ws.settings.predict.churn_alert),
+    )
 
 
 def _signals(ws: Workspace, as_of: datetime) -> dict[str, Any]:

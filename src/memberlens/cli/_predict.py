@@ -10,12 +10,15 @@ import typer
 from rich.table import Table as RichTable
 
 from memberlens import predict
-from memberlens.cli._common import JsonOpt, WorkspaceOpt, err, out, print_json
+from memberlens.cli._common import JsonOpt, QuietOpt, WorkspaceOpt, err, out, print_json, stages
 from memberlens.core.errors import UsageError
 from memberlens.workspace import Workspace, open_state
 
 predict_app = typer.Typer(
-    help="Predictions: lifetime value (BG/NBD + Gamma-Gamma); see docs/predictions.md.",
+    help=(
+        "Predictions: lifetime value (BG/NBD + Gamma-Gamma), churn risk, backtests; "
+        "see docs/predictions.md."
+    ),
     no_args_is_help=True,
 )
 models_app = typer.Typer(
@@ -112,6 +115,186 @@ def _print_clv(report: predict.ClvReport) -> None:
         )
     m = report.model
     out.print(f"registered {m.name} v{m.version} as {m.stage} ({m.artifact_path})")
+
+
+HorizonOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--horizon-days",
+        min=1,
+        max=730,
+        help="Churn = no purchase within this many days (default: [predict] or the "
+        "75th percentile of gaps between purchase days).",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Use only orders before this day (YYYY-MM-DD); default: today."),
+]
+EvaluateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--evaluate-at",
+        help="The held-out test cut-off (default: as-of minus the horizon).",
+    ),
+]
+OverlapOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overlap",
+        help="Let training label windows run past the test cut-off (for short histories; "
+        "the test figures are then optimistic and reported as such).",
+    ),
+]
+
+
+def _churn_options(
+    ws: Workspace,
+    horizon_days: int | None,
+    evaluate_at: str | None,
+    overlap: bool,
+) -> predict.ChurnOptions:
+    s = ws.settings.predict
+    return predict.ChurnOptions(
+        horizon_days=horizon_days or s.churn_horizon_days,
+        cutoffs=s.churn_cutoffs,
+        step_days=s.churn_step_days,
+        evaluate_at=_day(evaluate_at, "--evaluate-at"),
+        overlap=overlap,
+    )
+
+
+def _as_of(value: str | None) -> date:
+    from memberlens.core.clock import utc_now
+
+    return _day(value, "--as-of") or utc_now().date()
+
+
+@predict_app.command("churn")
+def churn(
+    as_of: AsOfOpt = None,
+    horizon_days: HorizonOpt = None,
+    evaluate_at: EvaluateOpt = None,
+    overlap: OverlapOpt = False,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train the churn model (LightGBM), test it held out in time beside BG/NBD, register it."""
+    day = _as_of(as_of)
+    with Workspace.open(workspace) as ws:
+        options = _churn_options(ws, horizon_days, evaluate_at, overlap)
+        with stages("churn model", quiet=quiet or json_out) as progress:
+            report = predict.fit_churn(
+                ws.warehouse,
+                ws.state,
+                ws.root,
+                as_of=day,
+                default_timezone=ws.settings.workspace.default_timezone,
+                options=options,
+                progress=progress,
+            )
+    if json_out:
+        print_json(report.to_json())
+        return
+    _print_evaluation(report.evaluation)
+    m = report.model
+    top = ", ".join(list(report.importance)[:5])
+    out.print(f"strongest inputs: {top}")
+    out.print(f"registered {m.name} v{m.version} as {m.stage} ({m.artifact_path})")
+
+
+@predict_app.command("backtest")
+def backtest_cmd(
+    as_of: AsOfOpt = None,
+    horizon_days: HorizonOpt = None,
+    evaluate_at: Annotated[
+        str | None,
+        typer.Option(
+            "--evaluate-at", help="The latest replayed cut-off (default: as-of minus the horizon)."
+        ),
+    ] = None,
+    replays: Annotated[
+        int, typer.Option("--replays", min=1, max=24, help="Cut-offs to replay.")
+    ] = 4,
+    every_days: Annotated[
+        int, typer.Option("--every-days", min=1, max=365, help="Days between replayed cut-offs.")
+    ] = 30,
+    overlap: OverlapOpt = False,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Replay past cut-offs: train as of each, score what happened after; metrics over time."""
+    day = _as_of(as_of)
+    with Workspace.open(workspace) as ws:
+        options = _churn_options(ws, horizon_days, evaluate_at, overlap)
+        with stages("backtest", quiet=quiet or json_out) as progress:
+            done, skipped = predict.backtest(
+                ws.warehouse,
+                as_of=day,
+                default_timezone=ws.settings.workspace.default_timezone,
+                options=options,
+                replays=replays,
+                every_days=every_days,
+                progress=progress,
+            )
+    if json_out:
+        print_json({"evaluations": [e.to_json() for e in done], "skipped": skipped})
+        return
+    grid = RichTable(
+        "cut-off",
+        "rows",
+        "churned",
+        "AUC",
+        "BG/NBD AUC",
+        "PR-AUC",
+        "Brier",
+        "lift@10%",
+        "next-purchase MAE (naive)",
+        "repeat predicted/actual",
+    )
+    for e in done:
+        m, b, n, c = e.model, e.baseline, e.next_purchase, e.clv
+        grid.add_row(
+            e.cutoff.isoformat(),
+            f"{m['rows']:,}",
+            f"{m['positive_rate']:.1%}",
+            f"{m['roc_auc']:.3f}",
+            f"{b['roc_auc']:.3f}",
+            f"{m['pr_auc']:.3f}",
+            f"{m['brier']:.3f}",
+            f"{m['top_decile_lift']:.2f}",
+            f"{n['mae_days']} d ({n['naive_mae_days']} d)",
+            f"{c['predicted_repeat']:,.0f} / {c['actual_repeat']:,}",
+        )
+    out.print(grid)
+    out.print(
+        f"horizon {done[0].horizon_days} days"
+        + (" (overlapping labels)" if done[0].overlap else "")
+    )
+    for reason in skipped:
+        err.print(f"[yellow]skipped[/yellow] {reason}", soft_wrap=True)
+
+
+def _print_evaluation(e: predict.ChurnEvaluation) -> None:
+    m, b, n = e.model, e.baseline, e.next_purchase
+    out.print(
+        f"churn = no purchase within {e.horizon_days} days; test at {e.cutoff} on "
+        f"{m['rows']:,} buyers ({m['positive_rate']:.1%} churned), trained on cut-offs "
+        f"{', '.join(c.isoformat() for c in e.fit_cutoffs)} (validated on {e.validate_cutoff})"
+    )
+    if e.overlap:
+        out.print("[yellow]training label windows overlap the test window: optimistic[/yellow]")
+    out.print(
+        f"ROC-AUC {m['roc_auc']:.4f} (BG/NBD baseline {b['roc_auc']:.4f}), PR-AUC "
+        f"{m['pr_auc']:.4f} ({b['pr_auc']:.4f}), Brier {m['brier']:.4f}, top-decile lift "
+        f"{m['top_decile_lift']:.2f} ({b['top_decile_lift']:.2f})"
+    )
+    out.print(
+        f"next purchase: mean absolute error {n['mae_days']} days over {n['members']:,} "
+        f"members who bought again (naive last purchase + usual gap: {n['naive_mae_days']} days)"
+    )
 
 
 @models_app.command("list")

@@ -339,6 +339,46 @@ class SegmentsSettings(BaseModel):
         return self
 
 
+class PredictSettings(BaseModel):
+    """Predictions: churn training, risk bands, alerts and drift (docs/predictions.md)."""
+
+    churn_horizon_days: int | None = Field(
+        None,
+        ge=1,
+        le=730,
+        description=(
+            "Churn = no purchase within this many days; unset: the 75th percentile of "
+            "the gaps between members' purchase days."
+        ),
+    )
+    churn_cutoffs: int = Field(
+        4, ge=2, le=24, description="Training cut-offs (the latest one validates)."
+    )
+    churn_step_days: int = Field(30, ge=1, le=365, description="Days between training cut-offs.")
+    churn_bands: tuple[float, float] = Field(
+        (0.4, 0.7),
+        description="Risk from which a member is in the medium and the high band.",
+    )
+    churn_alert: float = Field(
+        0.7,
+        gt=0,
+        lt=1,
+        description="Churn risk whose crossing (from below) emits churn_risk_crossed.",
+    )
+    drift_threshold: float = Field(
+        0.2,
+        gt=0,
+        description="PSI above which a model is flagged and the next refresh retrains it.",
+    )
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> PredictSettings:
+        low, high = self.churn_bands
+        if not 0 < low < high < 1:
+            raise ValueError("churn_bands must be two risks with 0 < medium < high < 1")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -358,6 +398,7 @@ class Settings(BaseSettings):
     points: PointsSettings = PointsSettings()
     tags: TagsSettings = TagsSettings()
     segments: SegmentsSettings = SegmentsSettings()
+    predict: PredictSettings = PredictSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -6,11 +6,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from memberlens import accounts, pipeline
-from memberlens.core.errors import UsageError
+from memberlens import accounts, pipeline, predict
+from memberlens.core.errors import InputError, UsageError
 from memberlens.demo._people import WINDOW_END
 from memberlens.demo._synth import DemoTruth, generate_sources
 from memberlens.ingest import IngestRequest, IngestResult, ingest_file, parse_mapping
@@ -91,9 +91,33 @@ def run_demo(
         # recency, lifecycle stages and segments read as they would in a live shop.
         report.refresh = pipeline.refresh(ws, as_of=DEMO_TODAY).to_json()
         timings["refresh"] = time.perf_counter() - start
+        if not predict.list_models(ws.state):
+            start = time.perf_counter()
+            say("models")
+            try:
+                _fit_models(ws)
+            except InputError as exc:  # a tiny demo may not hold enough history
+                say(f"models skipped: {exc}")
+            # Score with them, and let segments, signals and the online tables see it.
+            after = pipeline.step_names()[pipeline.step_names().index("predictions") :]
+            again = pipeline.refresh(ws, as_of=DEMO_TODAY, only=after).to_json()
+            report.refresh["steps"].update(again["steps"])  # type: ignore[attr-defined]
+            timings["models"] = time.perf_counter() - start
         say("accounts")
         report.accounts = demo_accounts(ws)
     return report
+
+
+def _fit_models(ws: Workspace) -> None:
+    """The CLV and churn models, fitted on everything before the demo's today."""
+    predict.fit_clv(ws.warehouse, ws.state, ws.root, calibration_end=DEMO_TODAY - timedelta(days=1))
+    predict.fit_churn(
+        ws.warehouse,
+        ws.state,
+        ws.root,
+        as_of=DEMO_TODAY,
+        default_timezone=ws.settings.workspace.default_timezone,
+    )
 
 
 def demo_accounts(ws: Workspace) -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ import pyarrow as pa
 from memberlens.predict._bgnbd import BetaGeoModel
 from memberlens.predict._clv_model import ClvModel
 from memberlens.predict._gamma_gamma import GammaGammaModel
+from memberlens.predict._metrics import reference_bins
 from memberlens.predict._registry import get_model, read_artifact, register_model
 from memberlens.predict._summary import fingerprint, summarise
 from memberlens.predict.contracts import (
@@ -35,6 +36,7 @@ from memberlens.store import StateStore, Warehouse
 # Above this |correlation| between frequency and spend, Gamma-Gamma's independence
 # assumption (Fader & Hardie 2013, section 2) is doubtful: say so.
 _CORRELATION_WARNING = 0.3
+_INPUTS = ("frequency", "recency", "T", "monetary_value")
 
 
 def fit_clv(
@@ -63,6 +65,12 @@ def fit_clv(
     bgnbd = BetaGeoModel(penalizer=options.penalizer).fit(x, t_x, t_age)
     gamma_gamma, warnings = _fit_spend(x, m, options.penalizer)
     model = ClvModel(bgnbd, gamma_gamma, options)
+    model.reference = {
+        name: reference_bins(values)
+        for name, values in zip(_INPUTS, (x, t_x, t_age, m), strict=True)
+    }
+    if gamma_gamma is not None:
+        model.reference["clv"] = reference_bins(model.score(x, t_x, t_age, m)["clv"])
     holdout = None
     if holdout_end is not None:
         holdout = _holdout(model, summary, calibration_end, holdout_end)
@@ -136,7 +144,11 @@ def _holdout(model: ClvModel, summary: pa.Table, end: date, holdout_end: date) -
 
 
 def _params(model: ClvModel) -> dict[str, Any]:
-    params: dict[str, Any] = {"bgnbd": model.bgnbd.params_, "time_unit": model.options.time_unit}
+    params: dict[str, Any] = {
+        "bgnbd": model.bgnbd.params_,
+        "time_unit": model.options.time_unit,
+        "options": model.to_dict()["options"],
+    }
     if model.gamma_gamma is not None:
         params["gamma_gamma"] = model.gamma_gamma.params_
     return params

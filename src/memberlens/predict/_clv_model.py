@@ -52,11 +52,14 @@ class ClvModel:
         options: ClvOptions | None = None,
         *,
         version: str | None = None,
+        reference: dict[str, Any] | None = None,
     ) -> None:
         self.bgnbd = bgnbd
         self.gamma_gamma = gamma_gamma
         self.options = options or ClvOptions()
         self.version = version
+        # Distributions of the inputs and of the CLV at fitting time (drift compares).
+        self.reference = reference or {}
 
     def units(self, days: float) -> float:
         """``days`` in the model's time unit."""
@@ -115,6 +118,7 @@ class ClvModel:
             },
             "bgnbd": self.bgnbd.to_dict(),
             "gamma_gamma": None if self.gamma_gamma is None else self.gamma_gamma.to_dict(),
+            "reference": self.reference,
         }
 
     @classmethod
@@ -130,4 +134,5 @@ class ClvModel:
             None if gg is None else GammaGammaModel.from_dict(gg),
             ClvOptions(**data["options"]),
             version=version,
+            reference=data.get("reference"),
         )

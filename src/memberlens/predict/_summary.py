@@ -25,7 +25,7 @@ from memberlens.predict.contracts import UNIT_DAYS, TimeUnit
 from memberlens.store import Warehouse
 
 
-def _transactions(warehouse: Warehouse, before: date) -> ir.Table:
+def transactions(warehouse: Warehouse, before: date) -> ir.Table:
     """One row per member and UTC purchase day before ``before``: the day's total."""
     orders = warehouse.table("orders").inner_join(
         warehouse.table("member_map"), ["source", "source_member_key"]
@@ -61,7 +61,7 @@ def summary_expr(
     per_unit = UNIT_DAYS[unit]
     end = ibis.literal(calibration_end.isoformat()).cast("date")
     stop = (holdout_end or calibration_end) + timedelta(days=1)
-    days = _transactions(warehouse, stop)
+    days = transactions(warehouse, stop)
     cal = days.filter(days.day <= end)
     grouped = cal.group_by("member_id").aggregate(
         n=cal.count(),

@@ -122,3 +122,82 @@ class ClvReport:
             "fit_seconds": round(self.fit_seconds, 4),
             "warnings": list(self.warnings),
         }
+
+
+CHURN_MODEL = "churn"
+
+
+@dataclass(frozen=True)
+class ChurnOptions:
+    """How the churn model is trained and evaluated (``[predict]`` settings, CLI flags).
+
+    ``horizon_days`` None: from the workspace's own gaps between purchases (the 75th
+    percentile). ``cutoffs`` training cut-offs ``step_days`` apart (the latest
+    validates). ``evaluate_at`` None: the latest day whose label window has ended.
+    ``overlap`` lets training label windows run past the evaluation cut-off (reports
+    flag the figures as optimistic).
+    """
+
+    horizon_days: int | None = None
+    cutoffs: int = 4
+    step_days: int = 30
+    evaluate_at: date | None = None
+    overlap: bool = False
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class ChurnEvaluation:
+    """A churn model trained before ``cutoff`` and scored on what happened after it."""
+
+    cutoff: date
+    horizon_days: int
+    fit_cutoffs: tuple[date, ...]
+    validate_cutoff: date
+    overlap: bool
+    model: dict[str, Any]  # classification_metrics of the churn model
+    baseline: dict[str, Any]  # the BG/NBD expected-purchases score on the same rows
+    next_purchase: dict[str, Any]  # MAE of the next-purchase date, with a naive peer
+    clv: dict[str, Any]  # BG/NBD predicted vs actual repeat purchases in the window
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cutoff": self.cutoff.isoformat(),
+            "horizon_days": self.horizon_days,
+            "fit_cutoffs": [c.isoformat() for c in self.fit_cutoffs],
+            "validate_cutoff": self.validate_cutoff.isoformat(),
+            "overlap": self.overlap,
+            "model": self.model,
+            "baseline": self.baseline,
+            "next_purchase": self.next_purchase,
+            "clv": self.clv,
+        }
+
+
+@dataclass(frozen=True)
+class ChurnReport:
+    """What ``fit_churn`` did: the held-out evaluation and the registered model."""
+
+    as_of: date
+    horizon_days: int
+    evaluation: ChurnEvaluation
+    validation: dict[str, Any]
+    importance: dict[str, float]
+    model: RegisteredModel
+    fit_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "horizon_days": self.horizon_days,
+            "test": self.evaluation.to_json(),
+            "validation": self.validation,
+            "importance": self.importance,
+            "model": {
+                "name": self.model.name,
+                "version": self.model.version,
+                "stage": self.model.stage,
+                "artifact_sha256": self.model.artifact_sha256,
+            },
+            "fit_seconds": round(self.fit_seconds, 3),
+        }

@@ -13,7 +13,7 @@ from memberlens.profile._feature_catalogue import (
     feature_specs,
     feature_version,
 )
-from memberlens.profile._features import FEATURES_TABLE, compute_member_features
+from memberlens.profile._features import FEATURES_TABLE, compute_member_features, feature_frame
 from memberlens.profile._lookup import search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
 from memberlens.profile._loyalty_signals import signal_detectors
@@ -97,6 +97,7 @@ __all__ = [
     "compute_member_tags",
     "default_tag_book_text",
     "feature_defs",
+    "feature_frame",
     "feature_names",
     "feature_specs",
     "feature_version",

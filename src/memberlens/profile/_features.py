@@ -9,10 +9,13 @@ snapshot in one transaction, so the step is idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from memberlens.profile import _features_activity as act
 from memberlens.profile import _features_orders as od
@@ -63,15 +66,7 @@ def compute_member_features(
     snapshot = cut.date()
     version = feature_version()
     ensure_feature_tables(warehouse)
-    frames = od.order_frames(warehouse, cut)
-    totals = od.order_totals(frames, cut)
-    shares = od.category_shares(frames, totals)
-    warehouse.execute(f"CREATE OR REPLACE TEMP TABLE {_SCRATCH} AS {_sql(shares)}")
-    tiers, tiers_from = act.latest_tiers(warehouse, snapshot)
-    try:
-        features = _features(
-            warehouse, frames, totals, warehouse.table(_SCRATCH), tiers, cut, default_timezone
-        )
+    with _feature_expr(warehouse, cut, default_timezone) as (features, tiers_from):
         stamped = features.mutate(
             snapshot_date=ibis.literal(snapshot), feature_version=ibis.literal(version)
         )
@@ -85,8 +80,6 @@ def compute_member_features(
                 f"FROM {_SCRATCH}",
                 [snapshot, version],
             )
-    finally:
-        warehouse.execute(f"DROP TABLE IF EXISTS {_SCRATCH}")
     return FeatureSnapshot(
         snapshot_date=snapshot,
         cutoff=cutoff,
@@ -95,6 +88,39 @@ def compute_member_features(
         category_rows=_count(warehouse, SHARES_TABLE, snapshot),
         tiers_from=tiers_from,
     )
+
+
+def feature_frame(warehouse: Warehouse, *, cutoff: datetime, default_timezone: str) -> pa.Table:
+    """The features of every member as of ``cutoff``, computed as the step does, not stored.
+
+    Models train on these at past cut-offs: the same definitions the refresh scores
+    with, and only data before each cut-off (point in time).
+    """
+    cut = cutoff.astimezone(UTC).replace(tzinfo=None)
+    with _feature_expr(warehouse, cut, default_timezone) as (features, _):
+        return warehouse.to_pyarrow(features)
+
+
+@contextmanager
+def _feature_expr(
+    warehouse: Warehouse, cut: datetime, default_timezone: str
+) -> Iterator[tuple[ir.Table, date | None]]:
+    """(features, tiers_from): the expression is valid inside the block (it reads a scratch
+    table); tiers_from is the tier snapshot it uses."""
+    frames = od.order_frames(warehouse, cut)
+    totals = od.order_totals(frames, cut)
+    shares = od.category_shares(frames, totals)
+    warehouse.execute(f"CREATE OR REPLACE TEMP TABLE {_SCRATCH} AS {_sql(shares)}")
+    tiers, tiers_from = act.latest_tiers(warehouse, cut.date())
+    try:
+        yield (
+            _features(
+                warehouse, frames, totals, warehouse.table(_SCRATCH), tiers, cut, default_timezone
+            ),
+            tiers_from,
+        )
+    finally:
+        warehouse.execute(f"DROP TABLE IF EXISTS {_SCRATCH}")
 
 
 def ensure_feature_tables(warehouse: Warehouse) -> None:

@@ -35,6 +35,7 @@ from memberlens.rules import (
     Param,
     RuleError,
     Value,
+    ValueType,
     check,
     column_of,
     compile_rule,
@@ -70,9 +71,14 @@ _PREDICTIONS = {
     "expected_order_value": "Expected value of the next order (Gamma-Gamma).",
     "clv": "Discounted customer lifetime value over the horizon.",
     "clv_percentile": "The member's CLV percentile among buyers, 0-100.",
+    "churn_risk": "Probability of no purchase within the churn horizon (0-1).",
+    "churn_band": "Churn risk band: low, medium or high.",
+    "next_purchase_date": "Likely date of the next purchase, if the member buys again.",
 }
+_PREDICTION_TYPES: dict[str, ValueType] = {"churn_band": "string", "next_purchase_date": "date"}
+_IBIS_NULLS = {"number": "float64", "string": "string", "date": "date"}
 _PREDICTION_NAMES = tuple(
-    NameSpec(f"prediction.{name}", "number", text, source="prediction")
+    NameSpec(f"prediction.{name}", _PREDICTION_TYPES.get(name, "number"), text, source="prediction")
     for name, text in _PREDICTIONS.items()
 )
 _STAGE = NameSpec("lifecycle_stage", "string", "The member's lifecycle stage.", source="segment")
@@ -185,15 +191,19 @@ def member_table(
     )
     rfm = rfm.select("member_id", "r_score", "f_score", "m_score", rfm_segment=rfm.segment)
     base = base.left_join(rfm, "member_id").drop("member_id_right")
-    scored = {column_of(n.name): n.name.removeprefix("prediction.") for n in _PREDICTION_NAMES}
+    scored = {column_of(n.name): n for n in _PREDICTION_NAMES}
     if warehouse.has_table(predict.PREDICTIONS_TABLE):
+        predict.ensure_predictions_table(warehouse)  # older tables lack the churn columns
         p = warehouse.table(predict.PREDICTIONS_TABLE)
         p = p.filter(p.snapshot_date == snapshot).select(
-            "member_id", **{column: p[name] for column, name in scored.items()}
+            "member_id",
+            **{column: p[n.name.removeprefix("prediction.")] for column, n in scored.items()},
         )
         base = base.left_join(p, "member_id").drop("member_id_right")
     else:
-        base = base.mutate(**{c: ibis.literal(None, type="float64") for c in scored})
+        base = base.mutate(
+            **{c: ibis.literal(None, type=_IBIS_NULLS[n.type]) for c, n in scored.items()}
+        )
     if warehouse.has_table(CLUSTERS_TABLE):
         c = warehouse.table(CLUSTERS_TABLE)
         c = c.filter(c.snapshot_date == snapshot).select("member_id", "cluster_id")
