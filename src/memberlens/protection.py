@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from memberlens import audit, segment
+from memberlens import audit, prediction_views, segment
 from memberlens.core.errors import KeyRingError, MemberlensError
 from memberlens.privacy import (
     ExportReport,
@@ -202,10 +202,13 @@ def retire_key(ws: Workspace, key_id: str, *, actor: str) -> dict[str, Any]:
 def export(ws: Workspace, request: ExportRequest, *, actor: str) -> ExportReport:
     """Write an extract of a raw table (see :func:`memberlens.privacy.export_table`),
     audited whether it succeeds or fails."""
+    action = "export.pseudonymised" if request.pseudonymize else "export.table"
     try:
         report = export_table(ws.warehouse, ws.keyring, request)
     except MemberlensError as exc:
-        _audit_export(ws, actor, request, {"file": str(request.out), "error": exc.code})
+        _audit_export(
+            ws, actor, action, request.table, {"file": str(request.out), "error": exc.code}
+        )
         raise
     detail: dict[str, Any] = {
         "file": report.file,
@@ -214,21 +217,8 @@ def export(ws: Workspace, request: ExportRequest, *, actor: str) -> ExportReport
         "quasi": list(report.quasi),
         "salt": report.salt,
     }
-    _audit_export(ws, actor, request, detail)
+    _audit_export(ws, actor, action, request.table, detail)
     return report
-
-
-def _audit_export(
-    ws: Workspace, actor: str, request: ExportRequest, detail: dict[str, Any]
-) -> None:
-    action = "export.pseudonymised" if request.pseudonymize else "export.table"
-    audit.record(
-        ws.state,
-        actor=actor,
-        action=action,
-        target=request.table,
-        detail=json.dumps(detail, sort_keys=True),
-    )
 
 
 ContactForm = Literal["none", "masked", "hashed"]
@@ -246,35 +236,67 @@ def export_segment(
     """
     found = segment.segment_membership(ws.warehouse, ws.state, name, changes=False, limit=10**9)
     ids: list[str] = found["member_ids"]
+    _write_member_csv(ws, out, ["member_id"], [[i] for i in ids], contacts)
+    detail = {"file": str(out), "rows": len(ids), "contacts": contacts,
+              "snapshot_date": found["snapshot_date"]}  # fmt: skip
+    _audit_export(ws, actor, "export.segment", name, detail)
+    return {"segment": name, **detail}
+
+
+def export_churn_list(
+    ws: Workspace, out: Path, *, contacts: ContactForm, actor: str
+) -> dict[str, Any]:
+    """Write the newest churn-risk list to CSV, riskiest first, audited.
+
+    Columns: member_id, churn_risk, churn_band, next_purchase_date, clv and
+    reason_1..reason_3 (the reasons' texts, strongest first), then e-mail and phone in
+    the ``contacts`` form of :func:`export_segment` (never clear).
+    """
+    found = prediction_views.churn_list(ws.warehouse)
+    members: list[dict[str, Any]] = found["members"]
+    reasons = [f"reason_{i + 1}" for i in range(prediction_views.REASONS)]
+    rows = [
+        [m["member_id"], m["churn_risk"], m["churn_band"], m["next_purchase_date"], m["clv"],
+         *m["reasons"], *[""] * (len(reasons) - len(m["reasons"]))]
+        for m in members
+    ]  # fmt: skip
+    header = ["member_id", "churn_risk", "churn_band", "next_purchase_date", "clv", *reasons]
+    _write_member_csv(ws, out, header, rows, contacts)
+    detail = {"file": str(out), "rows": len(members), "contacts": contacts,
+              "snapshot_date": found["snapshot_date"]}  # fmt: skip
+    _audit_export(ws, actor, "export.churn", prediction_views.PREDICTIONS_TABLE, detail)
+    return detail
+
+
+def _write_member_csv(
+    ws: Workspace, out: Path, header: list[str], rows: list[list[Any]], contacts: ContactForm
+) -> None:
+    """Write ``rows`` (each starting with a member id) to CSV, followed unless
+    ``contacts`` is ``none`` by the member's e-mail and phone, masked or hashed."""
     emails: dict[str, str] = {}
     phones: dict[str, str] = {}
-    if contacts != "none" and ids:
-        emails, phones = _contacts(ws, ids)
+    if contacts != "none" and rows:
+        emails, phones = _contacts(ws, [row[0] for row in rows])
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["member_id"] if contacts == "none" else ["member_id", "email", "phone"])
-        for member_id in ids:
-            if contacts == "none":
-                writer.writerow([member_id])
-                continue
-            email, phone = emails.get(member_id), phones.get(member_id)
+        writer.writerow(header if contacts == "none" else [*header, "email", "phone"])
+        for row in rows:
+            email, phone = emails.get(row[0]), phones.get(row[0])
             if contacts == "masked":
-                writer.writerow([member_id, mask(email, kind="email"), mask(phone, kind="phone")])
-            else:
-                writer.writerow(
-                    [member_id, _sha256(email and email.strip().lower()), _sha256(phone)]
-                )
-    detail = {"file": str(out), "rows": len(ids), "contacts": contacts,
-              "snapshot_date": found["snapshot_date"]}  # fmt: skip
+                row = [*row, mask(email, kind="email"), mask(phone, kind="phone")]
+            elif contacts == "hashed":
+                row = [*row, _sha256(email and email.strip().lower()), _sha256(phone)]
+            writer.writerow(row)
+
+
+def _audit_export(
+    ws: Workspace, actor: str, action: str, target: str, detail: dict[str, Any]
+) -> None:
     audit.record(
-        ws.state,
-        actor=actor,
-        action="export.segment",
-        target=name,
+        ws.state, actor=actor, action=action, target=target,
         detail=json.dumps(detail, sort_keys=True),
-    )
-    return {"segment": name, **detail}
+    )  # fmt: skip
 
 
 def _sha256(value: str | None) -> str | None:

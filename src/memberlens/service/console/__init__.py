@@ -6,6 +6,7 @@ from memberlens.service.console import (
     _audit_page,
     _dictionary,
     _members,
+    _predictions_page,
     _routes,
     _segments_page,
 )
@@ -21,3 +22,4 @@ def install(app: FastAPI, api_prefix: str) -> None:
     _audit_page.install(app, api_prefix)
     _dictionary.install(app, api_prefix)
     _segments_page.install(app, api_prefix)
+    _predictions_page.install(app, api_prefix)

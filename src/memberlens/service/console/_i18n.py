@@ -255,6 +255,102 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "全部会员特征，均在代码中统一定义（版本 {version}）。",
     },
     "none": {"en": "none", "zh-CN": "无"},
+    # predictions and model cards
+    "models": {"en": "Models", "zh-CN": "模型"},
+    "model_cards": {"en": "Model cards", "zh-CN": "模型卡片"},
+    "no_predictions": {
+        "en": "No predictions yet: fit a lifetime-value model with `memberlens predict clv "
+        "--calibration-end DATE` and a churn model with `memberlens predict churn`, then run "
+        "`memberlens refresh` to score the members.",
+        "zh-CN": "暂无预测：请先用 `memberlens predict clv --calibration-end DATE` 训练"
+        "生命周期价值模型、用 `memberlens predict churn` 训练流失模型，再运行 "
+        "`memberlens refresh` 为会员打分。",
+    },
+    "no_clv_model": {
+        "en": "No CLV scores: fit a model with `memberlens predict clv --calibration-end DATE`, "
+        "then refresh.",
+        "zh-CN": "暂无 CLV 分数：请用 `memberlens predict clv --calibration-end DATE` "
+        "训练模型后刷新。",
+    },
+    "no_churn_model": {
+        "en": "No churn risk: fit a model with `memberlens predict churn`, then refresh.",
+        "zh-CN": "暂无流失风险：请用 `memberlens predict churn` 训练模型后刷新。",
+    },
+    "no_models": {
+        "en": "No model registered yet: fit one with `memberlens predict clv --calibration-end "
+        "DATE` or `memberlens predict churn`.",
+        "zh-CN": "尚未注册任何模型：请用 `memberlens predict clv --calibration-end DATE` 或 "
+        "`memberlens predict churn` 训练。",
+    },
+    "scored_members": {"en": "Members scored", "zh-CN": "已评分会员"},
+    "fit_members": {"en": "Members in the fit", "zh-CN": "训练会员数"},
+    "model_version": {"en": "Models", "zh-CN": "模型版本"},
+    "clv": {"en": "Customer lifetime value (CLV)", "zh-CN": "客户生命周期价值（CLV）"},
+    "clv_total": {"en": "Total CLV", "zh-CN": "CLV 合计"},
+    "clv_mean": {"en": "Mean CLV", "zh-CN": "CLV 均值"},
+    "clv_median": {"en": "median", "zh-CN": "中位数"},
+    "clv_distribution": {"en": "Members by CLV", "zh-CN": "会员 CLV 分布"},
+    "clv_above_cap": {
+        "en": "{n} members above the 99th percentile ({cap}) are not drawn.",
+        "zh-CN": "高于第 99 百分位（{cap}）的 {n} 位会员未在图中显示。",
+    },
+    "clv_by_segment": {"en": "CLV by RFM segment", "zh-CN": "各 RFM 分群的 CLV"},
+    "churn_risk_mean": {"en": "Mean churn risk", "zh-CN": "平均流失风险"},
+    "churn_risk": {"en": "Churn risk", "zh-CN": "流失风险"},
+    "churn_band": {"en": "Risk band", "zh-CN": "风险等级"},
+    "churn_bands": {"en": "Members by churn-risk band", "zh-CN": "各流失风险等级的会员数"},
+    "high_risk_members": {"en": "High churn risk", "zh-CN": "高流失风险会员"},
+    "band_high": {"en": "High", "zh-CN": "高"},
+    "band_medium": {"en": "Medium", "zh-CN": "中"},
+    "band_low": {"en": "Low", "zh-CN": "低"},
+    "most_at_risk": {"en": "The {n} members most at risk", "zh-CN": "流失风险最高的 {n} 位会员"},
+    "export_all_csv": {"en": "Export the whole list (CSV)", "zh-CN": "导出完整名单（CSV）"},
+    "next_purchase": {"en": "Next purchase (expected)", "zh-CN": "预计下次购买"},
+    "reasons": {"en": "Reasons", "zh-CN": "原因"},
+    "model_stage_candidate": {"en": "candidate", "zh-CN": "候选"},
+    "model_stage_production": {"en": "production", "zh-CN": "生产中"},
+    "model_stage_retired": {"en": "retired", "zh-CN": "已退役"},
+    "training_window": {"en": "Training window", "zh-CN": "训练数据区间"},
+    "created": {"en": "created", "zh-CN": "创建于"},
+    "held_out_test": {"en": "Held-out test", "zh-CN": "留出测试"},
+    "churn_model": {"en": "Churn model", "zh-CN": "流失模型"},
+    "baseline": {"en": "BG/NBD baseline", "zh-CN": "BG/NBD 基线"},
+    "top_decile_lift": {"en": "Top-decile lift", "zh-CN": "前 10% 提升度"},
+    "overlap_warning": {
+        "en": "training label windows overlap the test: figures are optimistic",
+        "zh-CN": "训练标签窗口与测试期重叠：指标偏乐观",
+    },
+    "horizon_days": {"en": "Churn horizon (days)", "zh-CN": "流失判定期（天）"},
+    "test_rows": {"en": "Members in the test", "zh-CN": "测试会员数"},
+    "churn_rate": {"en": "Churned in the test", "zh-CN": "测试期流失率"},
+    "validation": {"en": "Validation", "zh-CN": "验证集"},
+    "next_purchase_mae": {
+        "en": "Next-purchase error (MAE, days)",
+        "zh-CN": "下次购买日误差（MAE，天）",
+    },
+    "naive": {"en": "naive", "zh-CN": "朴素基线"},
+    "repeat_members": {"en": "Repeat buyers", "zh-CN": "复购会员"},
+    "log_likelihood": {"en": "log-likelihood", "zh-CN": "对数似然"},
+    "holdout": {"en": "Holdout repeat purchases", "zh-CN": "留出期复购次数"},
+    "predicted": {"en": "predicted", "zh-CN": "预测"},
+    "observed": {"en": "observed", "zh-CN": "实际"},
+    "perfect": {"en": "perfect calibration", "zh-CN": "完美校准"},
+    "calibration": {
+        "en": "Calibration on the held-out test",
+        "zh-CN": "留出测试上的校准情况",
+    },
+    "importance": {"en": "Feature importance", "zh-CN": "特征重要性"},
+    "drift": {"en": "Drift", "zh-CN": "漂移"},
+    "max_psi": {"en": "largest PSI", "zh-CN": "最大 PSI"},
+    "drift_flagged": {
+        "en": "above the threshold {threshold}: the next refresh retrains this model",
+        "zh-CN": "超过阈值 {threshold}：下次刷新将重新训练该模型",
+    },
+    "drift_ok": {"en": "within the threshold {threshold}", "zh-CN": "未超过阈值 {threshold}"},
+    "no_drift": {
+        "en": "not measured yet (each refresh measures it)",
+        "zh-CN": "尚未测量（每次刷新时测量）",
+    },
 }
 
 

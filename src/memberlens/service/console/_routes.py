@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from memberlens import accounts, measure
+from memberlens import accounts, measure, protection
 from memberlens.accounts import AuthError, Permission
 from memberlens.service._deps import WorkspaceDep
 from memberlens.service._gate import WarehouseBusy
@@ -35,6 +37,10 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["console"])
 Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
+Contacts = Annotated[
+    str | None,
+    Query(pattern="^(none|masked|hashed)$", description="Default: by the role."),
+]
 Period = Annotated[int, Query(ge=1, le=3650, description="Days back from the last data day.")]
 
 
@@ -67,6 +73,36 @@ def render(
             **context,
         },
         status_code=status,
+    )
+
+
+def csv_export(
+    request: Request,
+    who: Viewer,
+    contacts: str | None,
+    stem: str,
+    write: Callable[[Path, protection.ContactForm], dict[str, Any]],
+) -> Response:
+    """Run an audited export (``write(out, contact_form)``, returning its detail) under
+    the warehouse gate and send the file as ``{stem}-{snapshot day}-{form}.csv``.
+
+    Contact fields follow the role: pseudonymised (SHA-256) for roles that may export
+    pseudonymised data, masked for the others, never clear; asking for ``hashed``
+    without that permission is refused.
+    """
+    may_hash = accounts.allows(who.user.role, Permission.EXPORT_PSEUDONYMISED)
+    form = contacts or ("hashed" if may_hash else "masked")
+    if form == "hashed" and not may_hash:
+        raise PageForbidden(who)
+    with tempfile.TemporaryDirectory() as folder, request.app.state.gate:
+        out = Path(folder) / "export.csv"
+        detail = write(out, cast(protection.ContactForm, form))
+        body = out.read_bytes()
+    day = detail.get("snapshot_date") or "none"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stem}-{day}-{form}.csv"'},
     )
 
 

@@ -4,24 +4,23 @@ Sankey, clusters and a side-by-side comparison; and their JSON twins under the A
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi import Path as PathArg
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from memberlens import accounts, protection, segment
+from memberlens import protection, segment
 from memberlens.accounts import Permission
 from memberlens.core.errors import MemberlensError
 from memberlens.rules import RuleError
 from memberlens.service._deps import WorkspaceDep
 from memberlens.service.console import _i18n
-from memberlens.service.console._auth import PageForbidden, Viewer, check_csrf, need
-from memberlens.service.console._routes import render
+from memberlens.service.console._auth import Viewer, check_csrf, need
+from memberlens.service.console._routes import Contacts, csv_export, render
 from memberlens.workspace import Workspace
 
 pages = APIRouter(include_in_schema=False)
@@ -166,29 +165,15 @@ def export_csv(
     ws: WorkspaceDep,
     who: Reader,
     name: Annotated[str, PathArg(max_length=64)],
-    contacts: Annotated[
-        str | None,
-        Query(pattern="^(none|masked|hashed)$", description="Default: by the role."),
-    ] = None,
+    contacts: Contacts = None,
 ) -> Response:
-    """A saved segment's members as CSV. Contact fields follow the role: pseudonymised
-    (SHA-256) for roles that may export pseudonymised data, masked for the others;
-    never clear. Every export is audited."""
-    may_hash = accounts.allows(who.user.role, Permission.EXPORT_PSEUDONYMISED)
-    form = contacts or ("hashed" if may_hash else "masked")
-    if form == "hashed" and not may_hash:
-        raise PageForbidden(who)
-    with tempfile.TemporaryDirectory() as folder, request.app.state.gate:
-        out = Path(folder) / f"{name}.csv"
-        protection.export_segment(
-            ws, name, out, contacts=cast(protection.ContactForm, form), actor=who.user.user_id
-        )
-        body = out.read_bytes()
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{form}.csv"'},
-    )
+    """A saved segment's members in its newest snapshot as CSV; contact fields by role
+    (see :func:`csv_export`), every export audited."""
+
+    def write(out: Path, form: protection.ContactForm) -> dict[str, Any]:
+        return protection.export_segment(ws, name, out, contacts=form, actor=who.user.user_id)
+
+    return csv_export(request, who, contacts, name, write)
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
