@@ -8,7 +8,7 @@ as of 1998-04-01 and 1998-06-01 (two months later, when many members are overdue
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -87,26 +87,40 @@ def test_refresh_scores_bands_reasons_and_signals_crossings(workspace: Workspace
     assert count.members == by_hand > 0
 
 
-def test_drift_above_the_threshold_retrains_at_the_next_refresh(workspace: Workspace) -> None:
+def test_drift_starts_at_zero_flags_a_shift_and_a_refit_starts_again(
+    workspace: Workspace,
+) -> None:
     load_sample(workspace)
     _fit(workspace)
-    strict = PredictSettings(drift_threshold=1e-6)  # any shift at all counts
-    first = predict.compute_predictions(
-        workspace.warehouse, workspace.state, workspace.root, cutoff=_at(FIRST), settings=strict
-    )
-    assert "churn:1" in first["drift_flagged"]
-    drift = predict.latest_drift(workspace.warehouse, "churn", 1)
-    assert drift is not None and drift["max_psi"] > 1e-6 and "churn_risk" in drift["psi"]
-    second = predict.compute_predictions(
-        workspace.warehouse, workspace.state, workspace.root, cutoff=_at(SECOND), settings=strict
-    )
-    assert second["retrained"] and second["churn_model"] == "churn:2"
-    stages = {m.version: m.stage for m in predict.list_models(workspace.state, name="churn")}
+    wh, state, root = workspace.warehouse, workspace.state, workspace.root
+    settings = PredictSettings()
+
+    # On the fit's own day the members are the reference itself.
+    first = predict.compute_predictions(wh, state, root, cutoff=_at(FIRST), settings=settings)
+    assert "drift_flagged" not in first
+    drift = predict.latest_drift(wh, "churn", 1)
+    assert drift is not None and set(drift["psi"]) >= {"recency_days", "churn_risk"}
+    assert drift["max_psi"] == 0.0 and all(v == 0.0 for v in drift["psi"].values())
+
+    # Two months on, the cohort has aged (tenure_days, a clock input, moves most but
+    # cannot flag) and gone quiet (recency and the risk moved: they flag).
+    second = predict.compute_predictions(wh, state, root, cutoff=_at(SECOND), settings=settings)
+    drift = predict.latest_drift(wh, "churn", 1)
+    assert drift is not None and drift["max_input"] != "tenure_days"
+    assert drift["psi"]["tenure_days"] > drift["max_psi"] > settings.drift_threshold
+    moved = {k: v for k, v in drift["psi"].items() if k != "tenure_days"}
+    assert drift["max_psi"] == max(moved.values())
+    assert second["drift_flagged"] == {"churn:1": drift["max_input"]}
+
+    # The next refresh refits on the newer data and promotes; the new version's
+    # reference is the members as of its fit, so it measures no drift that day.
+    third_day = _at(SECOND + timedelta(days=1))
+    third = predict.compute_predictions(wh, state, root, cutoff=third_day, settings=settings)
+    assert third["retrained"] and third["churn_model"] == "churn:2"
+    assert "drift_flagged" not in third
+    stages = {m.version: m.stage for m in predict.list_models(state, name="churn")}
     assert stages == {1: "retired", 2: "production"}
-    calm = predict.compute_predictions(
-        workspace.warehouse, workspace.state, workspace.root, cutoff=_at(SECOND)
-    )
-    assert "retrained" not in calm
+    assert predict.latest_drift(wh, "churn", 2)["max_psi"] == 0.0  # type: ignore[index]
 
 
 def _at(day: date):  # type: ignore[no-untyped-def]

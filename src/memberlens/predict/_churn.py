@@ -75,6 +75,9 @@ def fit_churn(
         step_days=options.step_days,
     )
     model, validation = _train(warehouse, features, plan, options.seed)
+    # Drift is measured against the members as they are at the fit, so a refresh on the
+    # same day measures none and a refit starts from zero.
+    model.set_reference(data.rows_at(warehouse, features, as_of, horizon, labelled=False).features)
     metrics = {
         "horizon_days": horizon,
         "test": evaluation.to_json(),

@@ -98,14 +98,14 @@ class ChurnModel:
         wait_trees, _ = _boost(
             x_fit[came], wait_fit[came], x_valid[back], wait_valid[back], seed, "l1"
         )
-        model = cls(trees, calibration, horizon_days, {}, wait_trees)
-        # Drift compares with the newest training rows (the validation cut-off): the
-        # population the model was last checked on.
-        names = MODEL_FEATURES
-        reference = {name: reference_bins(x_valid[:, j]) for j, name in enumerate(names)}
-        reference["churn_risk"] = reference_bins(model.probability(x_valid))
-        model.reference = reference
-        return model
+        return cls(trees, calibration, horizon_days, {}, wait_trees)
+
+    def set_reference(self, x: np.ndarray) -> None:
+        """Keep the distribution of each input and of the risk over the rows ``x`` (the
+        members as they were when the model was trained): what drift compares with."""
+        reference = {name: reference_bins(x[:, j]) for j, name in enumerate(MODEL_FEATURES)}
+        reference["churn_risk"] = reference_bins(self.probability(x))
+        self.reference = reference
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Calibrated P(no purchase within the horizon) per row."""

@@ -15,6 +15,7 @@ last measurement was above ``[predict] drift_threshold``, this run first retrain
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,12 @@ CHURN_COLUMNS = {
     "churn_model_version": "VARCHAR",
 }
 _CLV_INPUTS = ("frequency", "recency", "T", "monetary_value")
+# Inputs that grow by a day every day for every member, whatever they do: the age of
+# a member (churn's tenure_days, BG/NBD's T). In a base that is mostly one cohort
+# (a new shop, CDNOW) they shift a little with every refresh, and a refit would not
+# change that; BG/NBD conditions on T exactly. Their PSI is measured and kept, but
+# only the other inputs and the scores can flag a model.
+CLOCK_INPUTS = frozenset({"tenure_days", "T"})
 
 
 def ensure_predictions_table(warehouse: Warehouse) -> None:
@@ -136,14 +143,24 @@ def compute_predictions(
     members = _write(warehouse, snapshot, parts, settings)
     _write_drift(warehouse, snapshot, drift)
     summary["members"] = members
-    flagged = {
-        f"{name}:{version}": max(values, key=lambda k: values[k])
-        for (name, version), values in drift.items()
-        if values and max(values.values()) > settings.drift_threshold
-    }
+    flagged = {}
+    for (name, version), values in drift.items():
+        worst = _worst(values)
+        if worst is not None and worst[1] > settings.drift_threshold:
+            flagged[f"{name}:{version}"] = worst[0]
     if flagged:
         summary["drift_flagged"] = flagged  # model -> the input that shifted most
     return summary
+
+
+def _worst(values: Mapping[str, float | None]) -> tuple[str, float] | None:
+    """The input (or score) that shifted most, clock inputs aside; None if none measured."""
+    measured = [
+        (k, float(v))
+        for k, v in values.items()
+        if k not in CLOCK_INPUTS and v is not None and not np.isnan(v)
+    ]
+    return max(measured, key=lambda kv: kv[1]) if measured else None
 
 
 def _number(version: str | None) -> int:
@@ -203,7 +220,8 @@ def _write_drift(
 
 
 def latest_drift(warehouse: Warehouse, name: str, version: int) -> dict[str, Any] | None:
-    """The newest drift measurement of a model version: date, PSI per input, largest."""
+    """The newest drift measurement of a model version: date, PSI per input, and the
+    largest outside the clock inputs (``max_psi``, ``max_input``): what flags it."""
     if not warehouse.has_table(DRIFT_TABLE):
         return None
     rows = warehouse.fetch_all(
@@ -214,10 +232,13 @@ def latest_drift(warehouse: Warehouse, name: str, version: int) -> dict[str, Any
     )
     if not rows:
         return None
+    values = {key: value for _, key, value in rows}
+    worst = _worst(values)
     return {
         "snapshot_date": rows[0][0].isoformat(),
-        "psi": {key: value for _, key, value in rows},
-        "max_psi": rows[0][2],
+        "psi": values,
+        "max_psi": None if worst is None else worst[1],
+        "max_input": None if worst is None else worst[0],
     }
 
 
@@ -243,7 +264,10 @@ def _retrain_drifted(
             continue
         fresh = _refit(warehouse, state, root, entry, snapshot, default_timezone)
         promote(state, name, fresh.version)
-        done.append(f"{name}:{fresh.version} (PSI {drift['max_psi']:.2f} on v{entry.version})")
+        done.append(
+            f"{name}:{fresh.version} (PSI {drift['max_psi']:.2f} of {drift['max_input']} "
+            f"on v{entry.version})"
+        )
     return done
 
 
