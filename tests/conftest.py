@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from memberlens.workspace import Workspace, init_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
+
+# Property tests replay the same examples on every run, so the same code gives the
+# same verdict in CI; `HYPOTHESIS_PROFILE=explore make test` searches afresh (do it
+# when you change a parser or a rule) and pins what it finds with @example.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 requires_datasets = pytest.mark.skipif(
     not DATASETS.is_dir(),
