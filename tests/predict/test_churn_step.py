@@ -144,7 +144,7 @@ def test_cli_churn_and_backtest(workspace_dir, tmp_path) -> None:  # type: ignor
         "--as-of",
         "1998-07-01",
         "--replays",
-        "3",
+        "2",
         schema="predict-backtest",
     )
     cutoffs = [e["cutoff"] for e in replay["evaluations"]]

@@ -67,13 +67,9 @@ def fit_churn(
             f"before {as_of}; evaluate at {as_of - timedelta(days=horizon)} or earlier"
         )
     evaluation = evaluate(warehouse, features, evaluate_at, horizon, first, options)
-    plan = data.plan_cutoffs(
-        as_of,
-        horizon,
-        first_day=first,
-        cutoffs=options.cutoffs,
-        step_days=options.step_days,
-    )
+    # The production model learns from every cut-off the data can label by as_of:
+    # no test lies ahead of it, so nothing can overlap one.
+    plan = _plan(as_of, horizon, first, options, overlap=False)
     model, validation = _train(warehouse, features, plan, options.seed)
     # Drift is measured against the members as they are at the fit, so a refresh on the
     # same day measures none and a refit starts from zero.
@@ -148,14 +144,7 @@ def evaluate(
     options: ChurnOptions,
 ) -> ChurnEvaluation:
     """Train as of ``cutoff`` and score the members who had bought by then."""
-    plan = data.plan_cutoffs(
-        cutoff,
-        horizon,
-        first_day=first,
-        cutoffs=options.cutoffs,
-        step_days=options.step_days,
-        overlap=options.overlap,
-    )
+    plan = _plan(cutoff, horizon, first, options, overlap=options.overlap)
     model, _ = _train(warehouse, features, plan, options.seed)
     rows = data.rows_at(warehouse, features, cutoff, horizon)
     assert rows.churned is not None
@@ -188,6 +177,19 @@ def evaluate(
         baseline=baseline,
         next_purchase=_next_purchase_check(model, rows),
         clv=peer["clv"],
+    )
+
+
+def _plan(
+    target: date, horizon: int, first: date, options: ChurnOptions, *, overlap: bool
+) -> data.CutoffPlan:
+    return data.plan_cutoffs(
+        target,
+        horizon,
+        first_day=first,
+        cutoffs=options.cutoffs,
+        step_days=options.step_days,
+        overlap=overlap,
     )
 
 
