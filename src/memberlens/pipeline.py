@@ -81,7 +81,12 @@ def _predictions(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 def _segments(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     run = segment.compute_segments(
-        ws.warehouse, ws.state, cutoff=as_of, settings=ws.settings.segments, book=ws.tag_book()
+        ws.warehouse,
+        ws.state,
+        cutoff=as_of,
+        settings=ws.settings.segments,
+        book=ws.tag_book(),
+        models_root=ws.root,
     )
     return run.to_json()
 

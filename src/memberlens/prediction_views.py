@@ -6,8 +6,9 @@ CLV distribution, CLV per RFM segment, churn bands and the members most at risk)
 :func:`model_cards` describes every registered model with its headline metrics and its
 latest drift. Aggregates run in the engine; Python only shapes the small answers.
 
-It reads what two domains write (predict's scores, segment's RFM table), so it sits
-above both and below the transports and the composition modules that use it.
+It reads what two domains write (predict's scores and registry, segment's RFM table
+and clusterings), so it sits above both and below the transports and the
+composition modules that use it.
 """
 
 from __future__ import annotations
@@ -250,6 +251,10 @@ def model_cards(
             card = _churn_card(entry.metrics)
         elif entry.name == predict.CLV_MODEL:
             card = _clv_card(entry.params, entry.metrics)
+        elif entry.name == segment.CLUSTER_MODEL:
+            card = {key: entry.metrics.get(key) for key in ("k", "silhouette", "members")}
+            card["clusters"] = entry.metrics.get("clusters") or []
+            card["features"] = entry.params.get("features") or []
         else:
             card = {}
         cards.append({**shown, "card": card, "drift": drift, "drift_threshold": drift_threshold})

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
+import pyarrow as pa
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from memberlens.segment._clusters import PreviousClusters, cluster, name_cluster
+from memberlens import predict
+from memberlens.segment._clusters import (
+    CLUSTER_MODEL,
+    PreviousClusters,
+    Scaling,
+    cluster,
+    compute_clusters,
+    name_cluster,
+)
+from memberlens.workspace import Workspace
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 # (size, recency mean/sd, frequency mean/sd, monetary mean/sd)
@@ -91,3 +103,72 @@ def test_too_few_or_identical_members_are_refused_with_a_reason() -> None:
         cluster(np.ones((2, 3)), FEATURES, k_min=2, k_max=4, seed=1)
     with pytest.raises(ValueError, match="do not separate"):
         cluster(np.ones((50, 3)), FEATURES, k_min=2, k_max=4, seed=1)
+
+
+def _store_features(ws: Workspace, day: date, raw: np.ndarray) -> list[str]:
+    """A member_features snapshot holding ``raw`` (members × FEATURES); their ids."""
+    ids = [f"m{i:05d}" for i in range(len(raw))]
+    table = pa.table(
+        {
+            "snapshot_date": pa.array([day] * len(raw), pa.date32()),
+            "member_id": ids,
+            **{name: pa.array(raw[:, j]) for j, name in enumerate(FEATURES)},
+            "favourite_category": pa.array([None] * len(raw), pa.string()),
+        }
+    )
+    ws.warehouse.native.register("_features", table)
+    try:
+        ws.warehouse.execute(
+            "CREATE TABLE IF NOT EXISTS member_features AS SELECT * FROM _features LIMIT 0"
+        )
+        ws.warehouse.execute("INSERT INTO member_features SELECT * FROM _features")
+    finally:
+        ws.warehouse.native.unregister("_features")
+    return ids
+
+
+def _clusters_of(ws: Workspace, day: date) -> str:
+    run = compute_clusters(ws.warehouse, day, features=FEATURES, k_min=2, k_max=6, seed=7,
+                           registry=(ws.state, ws.root))  # fmt: skip
+    return run["model"]
+
+
+def test_each_clustering_is_registered_and_its_artifact_assigns_the_members(
+    workspace: Workspace,
+) -> None:
+    first, second = date(2025, 6, 1), date(2025, 7, 1)
+    ids = _store_features(workspace, first, _members(GROUPS, seed=1)[0])
+    assert _clusters_of(workspace, first) == "clusters:1"
+    assert _clusters_of(workspace, first) == "clusters:1"  # the same clustering: not again
+    entry = predict.get_model(workspace.state, CLUSTER_MODEL)
+    assert (entry.version, entry.stage, entry.training_window_end) == (1, "production", first)
+    assert entry.metrics["k"] == 3 and entry.metrics["members"] == len(ids)
+    assert sorted(c["size"] for c in entry.metrics["clusters"]) == [200, 300, 500]
+
+    # The artifact alone puts every member where the refresh did: scale, nearest centroid.
+    artifact = predict.read_artifact(workspace.root, entry)
+    scaling = Scaling(**{k: tuple(v) for k, v in artifact["scaling"].items()})
+    raw = np.asarray(
+        workspace.warehouse.fetch_all(
+            f"SELECT {', '.join(FEATURES)} FROM member_features WHERE snapshot_date = ? "
+            "ORDER BY member_id",
+            [first],
+        ),
+        dtype=np.float64,
+    )
+    centroids = np.asarray([c["centroid"] for c in artifact["clusters"]])
+    z_centroids = (centroids - np.asarray(scaling.means)) / np.asarray(scaling.stds)
+    distance = ((scaling.apply(raw)[:, None, :] - z_centroids[None, :, :]) ** 2).sum(axis=2)
+    assigned = np.asarray([c["cluster_id"] for c in artifact["clusters"]])[distance.argmin(1)]
+    stored = dict(
+        workspace.warehouse.fetch_all(
+            "SELECT member_id, cluster_id FROM member_clusters WHERE snapshot_date = ?", [first]
+        )
+    )
+    assert assigned.tolist() == [stored[m] for m in ids]
+
+    # A month later with a fourth group: a new version serves, the old one is retired.
+    _store_features(workspace, second, _members({**GROUPS, "newcomers": NEWCOMERS}, seed=2)[0])
+    assert _clusters_of(workspace, second) == "clusters:2"
+    stages = {m.version: m.stage for m in predict.list_models(workspace.state, name="clusters")}
+    assert stages == {1: "retired", 2: "production"}

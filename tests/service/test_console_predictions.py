@@ -48,6 +48,7 @@ class Scored:
     rfm: dict[str, tuple[int, float]]  # segment -> (members, CLV total)
     churn: predict.RegisteredModel
     drift_flagged: bool
+    cluster_sizes: dict[int, int]  # cluster id -> members, from member_clusters
 
 
 def build_scored(root: Path, keys: str) -> Scored:
@@ -74,6 +75,11 @@ def build_scored(root: Path, keys: str) -> Scored:
                 [AS_OF],
             )
             churn = predict.get_model(ws.state, predict.CHURN_MODEL)
+            sizes = ws.warehouse.fetch_all(
+                "SELECT cluster_id, count(*) FROM member_clusters WHERE snapshot_date = ? "
+                "GROUP BY 1",
+                [AS_OF],
+            )
             drift = predict.latest_drift(ws.warehouse, "churn", churn.version)
             threshold = ws.settings.predict.drift_threshold
     rfm: dict[str, tuple[int, float]] = {}
@@ -90,6 +96,7 @@ def build_scored(root: Path, keys: str) -> Scored:
         rfm=rfm,
         churn=churn,
         drift_flagged=drift is not None and drift["max_psi"] > threshold,
+        cluster_sizes=dict(sizes),
     )
 
 
@@ -196,8 +203,14 @@ def test_model_cards_show_the_registry_figures(client: TestClient, scored: Score
     cards = client.get("/api/v1/console/models").json()
     assert [(c["name"], c["version"], c["stage"]) for c in cards] == [
         ("churn", 1, "production"),
+        ("clusters", 1, "production"),
         ("clv", 1, "production"),
     ]
+    # the refresh's clustering, as stored: k and each cluster's size
+    clusters = cards[1]["card"]
+    assert clusters["k"] == len(scored.cluster_sizes) and clusters["members"] == scored.members
+    assert {c["cluster_id"]: c["size"] for c in clusters["clusters"]} == scored.cluster_sizes
+    assert 'id="clusters-1"' in page and 'id="drift-clusters-1"' not in page
     test = scored.churn.metrics["test"]
     auc = page.split('id="auc-1"', 1)[1].split("</table>", 1)[0]
     roc = re.search(r'data-metric="roc_auc">.*?class="num model">([^<]+)<.*?'

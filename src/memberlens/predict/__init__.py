@@ -19,6 +19,7 @@ from memberlens.predict._clv_model import ClvModel
 from memberlens.predict._gamma_gamma import GammaGammaModel
 from memberlens.predict._registry import (
     ModelNotFoundError,
+    artifact_digest,
     get_model,
     list_models,
     promote,
@@ -77,6 +78,7 @@ __all__ = [
     "NotFittedError",
     "RegisteredModel",
     "TimeUnit",
+    "artifact_digest",
     "backtest",
     "compute_predictions",
     "ensure_predictions_table",

@@ -40,6 +40,12 @@ def canonical_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def artifact_digest(data: dict[str, Any]) -> str:
+    """The sha256 an artifact of ``data`` is stored under (to tell a model already
+    registered from a new one without writing it)."""
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
 def write_artifact(root: Path, data: dict[str, Any]) -> tuple[str, str]:
     """Write ``data`` as ``models/<sha256>.json`` under ``root``; return (sha256, path)."""
     body = canonical_json(data)

@@ -7,6 +7,7 @@ by FP-growth and association rules (docs/segments.md).
 """
 
 from memberlens.segment._baskets import basket_rules, build_baskets
+from memberlens.segment._clusters import CLUSTER_MODEL
 from memberlens.segment._compute import (
     CHANGES_TABLE,
     LIFECYCLE_TABLE,
@@ -62,6 +63,7 @@ from memberlens.segment.contracts import (
 
 __all__ = [
     "CHANGES_TABLE",
+    "CLUSTER_MODEL",
     "COMPARED",
     "EVENT_FUNCTIONS",
     "LIFECYCLE_TABLE",

@@ -20,18 +20,21 @@ a new one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from memberlens.store import Warehouse
+from memberlens import predict
+from memberlens.store import StateStore, Warehouse
 
 FIT_ROWS = 50_000
 SILHOUETTE_ROWS = 5_000
@@ -340,6 +343,8 @@ def profiles_json(clustering: Clustering) -> str:
 
 
 CLUSTERS_TABLE = "member_clusters"
+CLUSTER_MODEL = "clusters"  # its name in the model registry
+CLUSTER_FORMAT = "memberlens.clusters/1"
 PROFILES_TABLE = "cluster_profiles"
 PROJECTION_TABLE = "cluster_projection"
 
@@ -383,9 +388,12 @@ def compute_clusters(
     k_min: int,
     k_max: int,
     seed: int,
+    registry: tuple[StateStore, Path] | None = None,
 ) -> dict[str, Any]:
     """Cluster the snapshot's buyers and store members, profiles and a 2-D sample.
 
+    With ``registry`` (the state DB and the workspace root) the clustering is recorded
+    in the model registry as :data:`CLUSTER_MODEL` (see :func:`register_clustering`).
     Returns the step summary; with too few buyers nothing is clustered (``k`` 0).
     """
     ensure_cluster_tables(warehouse)
@@ -452,4 +460,78 @@ def compute_clusters(
         warehouse.execute(
             f"INSERT INTO {PROFILES_TABLE} VALUES (?, ?)", [snapshot, profiles_json(found)]
         )
-    return {**found.summary(), "members": table.num_rows}
+    summary = {**found.summary(), "members": table.num_rows}
+    if registry is not None:
+        ids = table.column("member_id").to_pylist()
+        entry = register_clustering(
+            *registry, snapshot, found, ids, k_range=(k_min, k_max), seed=seed
+        )
+        summary["model"] = f"{entry.name}:{entry.version}"
+    return summary
+
+
+def register_clustering(
+    state: StateStore,
+    root: Path,
+    snapshot: date,
+    clustering: Clustering,
+    member_ids: Sequence[str],
+    *,
+    k_range: tuple[int, int],
+    seed: int,
+) -> predict.RegisteredModel:
+    """Record a refresh's clustering as the production version of :data:`CLUSTER_MODEL`.
+
+    The artifact is what assigns a member to a cluster — the scaling and each
+    cluster's centroid, id and name — as JSON. The refresh uses its clustering at
+    once, so the new version is promoted (the previous one retired); a clustering
+    identical to the production version's (same artifact, same members) is not
+    recorded twice.
+    """
+    artifact = {"format": CLUSTER_FORMAT, **json.loads(profiles_json(clustering))}
+    fingerprint = hashlib.sha256()
+    for member_id, label in zip(member_ids, clustering.labels.tolist(), strict=True):
+        fingerprint.update(f"{member_id}\t{label}\n".encode())
+    try:
+        serving = predict.get_model(state, CLUSTER_MODEL)
+    except predict.ModelNotFoundError:
+        serving = None
+    digest = predict.artifact_digest(artifact)
+    if serving is not None and (serving.artifact_sha256, serving.data_fingerprint) == (
+        digest,
+        fingerprint.hexdigest(),
+    ):
+        return serving
+    entry = predict.register_model(
+        state,
+        root,
+        name=CLUSTER_MODEL,
+        artifact=artifact,
+        params={
+            "features": list(clustering.scaling.features),
+            "k_min": k_range[0],
+            "k_max": k_range[1],
+            "seed": seed,
+        },
+        metrics={
+            "k": clustering.k,
+            "silhouette": round(clustering.silhouettes[clustering.k], 4),
+            "silhouettes": {str(k): round(v, 4) for k, v in clustering.silhouettes.items()},
+            "members": len(member_ids),
+            "clusters": [
+                {
+                    "cluster_id": p.cluster_id,
+                    "name": p.name,
+                    "size": p.size,
+                    "share": p.share,
+                    "value_share": p.value_share,
+                }
+                for p in clustering.profiles
+            ],
+        },
+        window=(None, snapshot),
+        data_fingerprint=fingerprint.hexdigest(),
+    )
+    if entry.stage != "production":
+        entry = predict.promote(state, CLUSTER_MODEL, entry.version)
+    return entry

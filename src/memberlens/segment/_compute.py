@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -286,10 +287,12 @@ def compute_segments(
     cutoff: datetime,
     settings: SegmentsSettings,
     book: profile.TagBook,
+    models_root: Path | None = None,
 ) -> SegmentRun:
     """Write the snapshot of ``cutoff``'s UTC day of every table this module owns.
 
     Needs the same snapshot of ``member_features`` (and of ``member_tags`` for tags).
+    With ``models_root`` (the workspace root) the clustering enters the model registry.
     """
     check_lifecycle(settings, book)
     cut = cutoff.astimezone(UTC).replace(tzinfo=None)
@@ -302,6 +305,7 @@ def compute_segments(
         k_min=settings.cluster_k_min,
         k_max=settings.cluster_k_max,
         seed=settings.cluster_seed,
+        registry=None if models_root is None else (state, models_root),
     )
     saved = list_segments(state, warehouse=None)
     rules = {f"segment.{s.name}": s.rule for s in saved}

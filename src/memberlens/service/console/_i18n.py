@@ -240,6 +240,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "size": {"en": "Size", "zh-CN": "人数"},
     "share": {"en": "Share", "zh-CN": "占比"},
     "value_share": {"en": "Share of money", "zh-CN": "金额占比"},
+    "cluster": {"en": "Cluster", "zh-CN": "聚类"},
+    "refit_each_refresh": {
+        "en": "Fitted again by every refresh; a new version is recorded when the clusters change.",
+        "zh-CN": "每次刷新都会重新聚类；聚类结果变化时记录新版本。",
+    },
     "distinctive": {"en": "Most distinctive (z-score)", "zh-CN": "最显著特征（z 分数）"},
     "compare": {"en": "Compare", "zh-CN": "对比"},
     "overlap": {"en": "Members in both", "zh-CN": "两者共有会员"},
@@ -277,10 +282,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "暂无流失风险：请用 `memberlens predict churn` 训练模型后刷新。",
     },
     "no_models": {
-        "en": "No model registered yet: fit one with `memberlens predict clv --calibration-end "
-        "DATE` or `memberlens predict churn`.",
-        "zh-CN": "尚未注册任何模型：请用 `memberlens predict clv --calibration-end DATE` 或 "
-        "`memberlens predict churn` 训练。",
+        "en": "No CLV or churn model registered yet: fit them with `memberlens predict clv "
+        "--calibration-end DATE` and `memberlens predict churn`.",
+        "zh-CN": "尚未注册 CLV 或流失模型：请用 `memberlens predict clv --calibration-end DATE` "
+        "和 `memberlens predict churn` 训练。",
     },
     "scored_members": {"en": "Members scored", "zh-CN": "已评分会员"},
     "fit_members": {"en": "Members in the fit", "zh-CN": "训练会员数"},
