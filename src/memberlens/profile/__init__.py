@@ -14,6 +14,7 @@ from memberlens.profile._feature_catalogue import (
     feature_version,
 )
 from memberlens.profile._features import FEATURES_TABLE, compute_member_features, feature_frame
+from memberlens.profile._features_orders import order_frames
 from memberlens.profile._lookup import search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
 from memberlens.profile._loyalty_signals import signal_detectors
@@ -105,6 +106,7 @@ __all__ = [
     "member_card",
     "member_names",
     "member_profile",
+    "order_frames",
     "parse_tag_book",
     "record_points_adjustments",
     "record_usage",

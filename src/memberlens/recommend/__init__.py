@@ -1,12 +1,26 @@
 """Recommend: the right product for this member, now — with evidence.
 
-Algorithms behind one small interface (fit, recommend, explain), business rules and
+Algorithms behind one small interface (fit, scores, explain), business rules and
 re-ranking per scenario, offline evaluation with honest splits and bootstrap
 intervals, and precomputed lists the request path serves (docs/recommendations.md).
 
-Built so far: the top-k metrics and their bootstrap intervals (``_metrics``).
+Built so far: interactions from orders and events (``_interactions``), the splits
+(``_split``), popularity, item-kNN, user-kNN and category affinity
+(``_algorithms``), evaluation runs (``_evaluate``) and the top-k metrics with their
+bootstrap intervals (``_metrics``).
 """
 
+from memberlens.recommend._algorithms import (
+    ALGORITHMS,
+    CategoryAffinity,
+    ItemKnn,
+    Popularity,
+    Recommender,
+    UserKnn,
+    top_k,
+)
+from memberlens.recommend._evaluate import Run, choose, compare, run
+from memberlens.recommend._interactions import DEFAULT_WEIGHTS, Interactions, load_interactions
 from memberlens.recommend._metrics import (
     METRICS,
     Scored,
@@ -14,5 +28,31 @@ from memberlens.recommend._metrics import (
     score_lists,
     summarise,
 )
+from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
 
-__all__ = ["METRICS", "Scored", "paired_difference", "score_lists", "summarise"]
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_WEIGHTS",
+    "METRICS",
+    "SPLITS",
+    "CategoryAffinity",
+    "Interactions",
+    "ItemKnn",
+    "Popularity",
+    "Recommender",
+    "Run",
+    "Scored",
+    "Split",
+    "UserKnn",
+    "by_time",
+    "choose",
+    "compare",
+    "leave_last_out",
+    "load_interactions",
+    "paired_difference",
+    "run",
+    "score_lists",
+    "stratified",
+    "summarise",
+    "top_k",
+]

@@ -53,7 +53,7 @@ class Scored:
 
 
 def score_lists(
-    lists: Sequence[Sequence[int]],
+    lists: Sequence[Sequence[int] | npt.NDArray[np.int64]],
     relevant: Sequence[set[int] | frozenset[int]],
     *,
     k: int,
@@ -131,7 +131,8 @@ def _pair_similarity(scored: Scored, seed: int) -> tuple[Floats, npt.NDArray[np.
 def summarise(
     scored: Scored, *, seed: int = 42, rounds: int = BOOTSTRAP_ROUNDS
 ) -> dict[str, object]:
-    """Mean of each metric over users and its 95% bootstrap interval.
+    """Mean of each metric over users and its 95% bootstrap interval (none with
+    ``rounds`` 0).
 
     Returns ``{METRIC: value, ..., "ci": {METRIC: [low, high]}}``; a metric without
     data (no categories, say) is None with no interval.
@@ -148,7 +149,7 @@ def summarise(
         (np.asarray(incidence.sum(axis=0)).ravel() > 0).sum() / scored.catalogue
     )
     cosine, chosen = _pair_similarity(scored, seed)
-    values["personalization"] = _personalization(cosine, np.ones((len(chosen), 1)))[0]
+    values["personalization"] = float(_personalization(cosine, np.ones((len(chosen), 1)))[0])
     draws: dict[str, list[Floats]] = {
         name: [] for name in [*measured, "coverage", "personalization"]
     }
@@ -158,7 +159,7 @@ def summarise(
         listed = np.asarray(incidence.T @ w)  # items × rounds
         draws["coverage"].append((listed > 0).sum(axis=0) / scored.catalogue)
         draws["personalization"].append(_personalization(cosine, w[chosen]))
-    ci = {name: _interval(np.concatenate(parts)) for name, parts in draws.items()}
+    ci = {name: _interval(np.concatenate(parts)) for name, parts in draws.items() if parts}
     return {**values, "ci": ci}
 
 

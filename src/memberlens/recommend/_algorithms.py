@@ -1,0 +1,237 @@
+"""Recommenders behind one small interface: ``fit``, ``scores``, ``explain``.
+
+``fit(train, data)`` learns from the users × items matrix of the training records
+(``data`` gives the items' categories); ``scores(users)`` returns a dense block of
+scores, one row per user, higher is better; ``explain(user, item)`` says why in a
+few words. :func:`top_k` turns scores into lists, leaving out what a user already has.
+
+- ``popularity``: distinct users per item.
+- ``item_knn`` / ``user_knn``: cosine similarity with shrinkage,
+  ``x·y / (|x||y| + shrink)``, keeping each item's (user's) ``neighbours`` most similar;
+  a user's score for an item sums the similarities of the items they have (of their
+  neighbours' weights for it).
+- ``category``: the user's share of interest per category times the item's
+  popularity within its category (what "category signals" means on sparse data:
+  the member's categories, their best sellers); items without a category fall back
+  to a small share of their global popularity.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from memberlens.recommend._interactions import UNKNOWN, Interactions
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+class Recommender:
+    """The interface every algorithm follows (and a do-nothing base)."""
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self) -> None:
+        self.train: sparse.csr_matrix | None = None
+        self.data: Interactions | None = None
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> Recommender:
+        self.train, self.data = train.tocsr(), data
+        return self
+
+    def scores(self, users: Ints) -> Floats:
+        raise NotImplementedError
+
+    def explain(self, user: int, item: int) -> str:
+        return "recommended"
+
+    def params(self) -> dict[str, object]:
+        return {}
+
+    def _fitted(self) -> tuple[sparse.csr_matrix, Interactions]:
+        if self.train is None or self.data is None:
+            raise RuntimeError(f"{self.name}: fit() first")
+        return self.train, self.data
+
+
+class Popularity(Recommender):
+    name = "popularity"
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> Popularity:
+        super().fit(train, data)
+        self.counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
+        return self
+
+    def scores(self, users: Ints) -> Floats:
+        return np.broadcast_to(self.counts, (len(users), len(self.counts))).copy()
+
+    def explain(self, user: int, item: int) -> str:
+        return f"popular: bought or viewed by {int(self.counts[item])} members"
+
+
+def _cosine(m: sparse.csr_matrix, shrink: float, neighbours: int) -> sparse.csr_matrix:
+    """Row-by-row cosine similarity of ``m``'s rows with shrinkage, the diagonal
+    removed and each row cut to its ``neighbours`` largest entries."""
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    gram = (m @ m.T).tocsr().astype(np.float64)
+    gram.setdiag(0.0)
+    gram.eliminate_zeros()
+    cells = gram.tocoo()
+    cells.data = cells.data / (norms[cells.row] * norms[cells.col] + shrink)
+    return _keep_top(cells.tocsr(), neighbours)
+
+
+def _keep_top(m: sparse.csr_matrix, n: int) -> sparse.csr_matrix:
+    """Each row's ``n`` largest entries (ties to the smaller column)."""
+    rows, cols, vals = [], [], []
+    for r in range(m.shape[0]):
+        start, end = m.indptr[r], m.indptr[r + 1]
+        if start == end:
+            continue
+        c, v = m.indices[start:end], m.data[start:end]
+        if len(v) > n:
+            order = np.lexsort((c, -v))[:n]
+            c, v = c[order], v[order]
+        rows.append(np.full(len(c), r))
+        cols.append(c)
+        vals.append(v)
+    if not rows:
+        return sparse.csr_matrix(m.shape)
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=m.shape
+    )
+
+
+class _Knn(Recommender):
+    """Neighbourhood models: how many neighbours, and the shrinkage of similarity."""
+
+    NEIGHBOURS: ClassVar[int] = 100
+
+    def __init__(self, neighbours: int | None = None, shrink: float = 10.0) -> None:
+        super().__init__()
+        self.neighbours = self.NEIGHBOURS if neighbours is None else neighbours
+        self.shrink = shrink
+
+    def params(self) -> dict[str, object]:
+        return {"neighbours": self.neighbours, "shrink": self.shrink}
+
+
+class ItemKnn(_Knn):
+    name = "item_knn"
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> ItemKnn:
+        super().fit(train, data)
+        # item × item similarity; kept as "for item i, its neighbours j" rows
+        self.similar = _cosine(train.T.tocsr(), self.shrink, self.neighbours)
+        return self
+
+    def scores(self, users: Ints) -> Floats:
+        train, _ = self._fitted()
+        block = train[users] @ self.similar.T
+        return np.asarray(block.todense(), dtype=np.float64)
+
+    def explain(self, user: int, item: int) -> str:
+        train, data = self._fitted()
+        row = train[user]
+        links = self.similar[item, row.indices].toarray().ravel() * row.data
+        if not len(links) or links.max() <= 0:
+            return "similar to what you looked at"
+        return f"because you liked {data.items[row.indices[int(links.argmax())]]}"
+
+
+class UserKnn(_Knn):
+    name = "user_knn"
+    NEIGHBOURS = 50
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> UserKnn:
+        super().fit(train, data)
+        self.similar = _cosine(train, self.shrink, self.neighbours)
+        return self
+
+    def scores(self, users: Ints) -> Floats:
+        train, _ = self._fitted()
+        return np.asarray((self.similar[users] @ train).todense(), dtype=np.float64)
+
+    def explain(self, user: int, item: int) -> str:
+        return "members with your taste chose it"
+
+
+class CategoryAffinity(Recommender):
+    name = "category"
+
+    # Items without a category compete with this share of their popularity.
+    UNCATEGORISED = 0.1
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> CategoryAffinity:
+        super().fit(train, data)
+        counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
+        code = data.category
+        known = code != UNKNOWN
+        n_categories = max(len(data.categories), 1)
+        per_category = np.bincount(code[known], weights=counts[known], minlength=n_categories)
+        self.within = np.zeros(len(counts))
+        self.within[known] = counts[known] / np.maximum(per_category[code[known]], 1.0)
+        self.global_share = counts / max(counts.sum(), 1.0)
+        # item -> category one-hot (items × categories); unknown items map nowhere
+        self.onehot = sparse.csr_matrix(
+            (np.ones(int(known.sum())), (np.flatnonzero(known), code[known])),
+            shape=(len(counts), n_categories),
+        )
+        return self
+
+    def scores(self, users: Ints) -> Floats:
+        train, _ = self._fitted()
+        interest = np.asarray((train[users] @ self.onehot).todense(), dtype=np.float64)
+        totals = interest.sum(axis=1, keepdims=True)
+        interest = np.divide(interest, totals, out=np.zeros_like(interest), where=totals > 0)
+        affinity = np.asarray((self.onehot @ sparse.csr_matrix(interest).T).todense()).T
+        fallback = self.UNCATEGORISED * self.global_share
+        scored: Floats = affinity * self.within + fallback
+        return scored
+
+    def explain(self, user: int, item: int) -> str:
+        _, data = self._fitted()
+        code = data.category[item]
+        if code == UNKNOWN:
+            return "popular with members"
+        return f"a favourite in {data.categories[code]}, a category you like"
+
+
+ALGORITHMS: dict[str, type[Recommender]] = {
+    cls.name: cls for cls in (Popularity, ItemKnn, UserKnn, CategoryAffinity)
+}
+
+
+def top_k(
+    model: Recommender,
+    users: Ints,
+    k: int,
+    *,
+    exclude: sparse.csr_matrix | None = None,
+    chunk: int = 512,
+) -> list[Ints]:
+    """Each user's ``k`` best items, best first (ties to the smaller item index),
+    leaving out the items ``exclude`` marks for them (its rows are all users) and
+    items without evidence (score 0 or less): a list may be shorter than ``k``."""
+    lists: list[Ints] = []
+    for start in range(0, len(users), chunk):
+        block_users = users[start : start + chunk]
+        scores = model.scores(block_users)
+        if exclude is not None:
+            seen = exclude[block_users]
+            rows = np.repeat(np.arange(len(block_users)), np.diff(seen.indptr))
+            scores[rows, seen.indices] = -np.inf
+        take = min(k, scores.shape[1])
+        # The k-th best score per row; every item reaching it is a candidate, so ties
+        # at the boundary go to the smaller item index, not to chance.
+        kth = -np.partition(-scores, take - 1, axis=1)[:, take - 1]
+        for row in range(len(block_users)):
+            cand = np.flatnonzero(scores[row] >= kth[row])
+            order = np.lexsort((cand, -scores[row, cand]))[:take]
+            chosen = cand[order]
+            lists.append(chosen[scores[row, chosen] > 0].astype(np.int64))
+    return lists
