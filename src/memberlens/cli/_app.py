@@ -16,6 +16,7 @@ from memberlens.cli import (
     _predict,
     _privacy,
     _profile,
+    _recommend,
     _segment,
     _serve,
     _tags,
@@ -59,6 +60,7 @@ _serve.register(app)
 _privacy.register(app)
 _profile.register(app)
 _segment.register(app)
+_recommend.register(app)
 _tags.register(app)
 _predict.register(app)
 

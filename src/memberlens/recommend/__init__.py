@@ -19,8 +19,13 @@ from memberlens.recommend._algorithms import (
     UserKnn,
     top_k,
 )
-from memberlens.recommend._evaluate import Run, choose, compare, run
-from memberlens.recommend._interactions import DEFAULT_WEIGHTS, Interactions, load_interactions
+from memberlens.recommend._evaluate import Run, choose, compare, evaluate, run
+from memberlens.recommend._interactions import (
+    DEFAULT_WEIGHTS,
+    Interactions,
+    day_number,
+    load_interactions,
+)
 from memberlens.recommend._metrics import (
     METRICS,
     Scored,
@@ -47,6 +52,8 @@ __all__ = [
     "by_time",
     "choose",
     "compare",
+    "day_number",
+    "evaluate",
     "leave_last_out",
     "load_interactions",
     "paired_difference",

@@ -202,7 +202,8 @@ class CategoryAffinity(Recommender):
 
 
 ALGORITHMS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (Popularity, ItemKnn, UserKnn, CategoryAffinity)
+    cls.name: cls
+    for cls in (Popularity, CategoryAffinity, ItemKnn, UserKnn)  # simplest first
 }
 
 

@@ -5,15 +5,17 @@ validation split carved from the training part, never on the test."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from memberlens.recommend._algorithms import Recommender, top_k
+from memberlens.core.errors import UsageError
+from memberlens.recommend._algorithms import ALGORITHMS, Recommender, top_k
+from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._metrics import paired_difference, score_lists, summarise
-from memberlens.recommend._split import Split
+from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
 
 Factory = Callable[[], Recommender]
 
@@ -49,7 +51,8 @@ def run(
         split.relevant,
         k=k,
         catalogue=len(split.train.items),
-        categories=split.train.category,
+        # without any category, diversity would read 0 for everyone: leave it out
+        categories=split.train.category if split.train.categories else None,
         popularity=split.train.popularity(),
     )
     summary = summarise(scored, seed=seed, rounds=rounds)
@@ -59,17 +62,18 @@ def run(
 
 def choose(
     validation: Split,
-    candidates: dict[str, Factory],
+    candidates: Mapping[str, Factory],
     *,
     k: int,
     keep_seen: bool = False,
 ) -> tuple[str, dict[str, float]]:
-    """The candidate with the best NDCG@k on ``validation``; every candidate's figure."""
+    """The candidate with the best NDCG@k on ``validation`` (ties to the one listed
+    first: list the simpler first); every candidate's figure."""
     ndcg = {}
     for label, factory in candidates.items():
         found = run(validation, factory, k=k, keep_seen=keep_seen, rounds=0)
         ndcg[label] = float(found.summary["ndcg"] or 0.0)
-    best = max(sorted(ndcg), key=lambda name: ndcg[name])
+    best = max(ndcg, key=lambda name: ndcg[name])  # ties: the earlier (simpler) candidate
     return best, ndcg
 
 
@@ -77,3 +81,87 @@ def compare(runs: Sequence[Run], baseline: str) -> dict[str, dict[str, float]]:
     """Per algorithm, the paired-bootstrap NDCG difference to ``baseline``."""
     base = next(r for r in runs if r.name == baseline)
     return {r.name: paired_difference(r.ndcg, base.ndcg) for r in runs if r.name != baseline}
+
+
+def _split(
+    data: Interactions,
+    kind: str,
+    *,
+    test_ratio: float,
+    seed: int,
+    cutoff_day: int | None,
+    keep_seen: bool,
+) -> Split:
+    if kind == "stratified":
+        return stratified(data, test_ratio=test_ratio, seed=seed)
+    if kind == "last":
+        return leave_last_out(data)
+    if kind == "time":
+        if cutoff_day is None:
+            raise UsageError("--split time needs --cutoff DATE (the first day tested)")
+        return by_time(data, cutoff_day=cutoff_day, keep_seen=keep_seen)
+    raise UsageError(f"--split {kind!r} is not one of {', '.join(SPLITS)}")
+
+
+def _validation(split: Split, kind: str, *, test_ratio: float, seed: int, keep_seen: bool) -> Split:
+    """The same kind of split carved from ``split``'s training part (a time split
+    holds out the last tenth of the training days, at least one)."""
+    train = split.train
+    if kind == "time":
+        span = int(train.day.max()) + 1 - int(train.day.min())
+        day = int(train.day.max()) + 1 - max(1, span // 10)
+        return by_time(train, cutoff_day=day, keep_seen=keep_seen)
+    return _split(train, kind, test_ratio=test_ratio, seed=seed + 1, cutoff_day=None,
+                  keep_seen=keep_seen)  # fmt: skip
+
+
+def evaluate(
+    data: Interactions,
+    *,
+    split: str = "stratified",
+    test_ratio: float = 0.25,
+    seed: int = 42,
+    cutoff_day: int | None = None,
+    k: int = 10,
+    keep_seen: bool = False,
+    algorithms: Sequence[str] | None = None,
+    rounds: int = 1000,
+) -> dict[str, Any]:
+    """Every algorithm on the test split, and the default chosen on validation.
+
+    Returns the ``recommend-evaluate`` JSON (docs/cli.md): per algorithm its metrics
+    with intervals and fit time; ``default`` (best NDCG@k on a validation split
+    carved from the training part); ``validation`` (each algorithm's NDCG there);
+    ``versus_popularity`` (paired NDCG difference with its interval).
+    """
+    names = list(algorithms or ALGORITHMS)
+    unknown = [n for n in names if n not in ALGORITHMS]
+    if unknown:
+        raise UsageError(
+            f"unknown algorithm {', '.join(unknown)}; choose from {', '.join(ALGORITHMS)}"
+        )
+    if k < 1:
+        raise UsageError("--k must be at least 1")
+    tested = _split(data, split, test_ratio=test_ratio, seed=seed, cutoff_day=cutoff_day,
+                    keep_seen=keep_seen)  # fmt: skip
+    validation = _validation(tested, split, test_ratio=test_ratio, seed=seed, keep_seen=keep_seen)
+    factories = {name: ALGORITHMS[name] for name in names}
+    default, on_validation = choose(validation, factories, k=k, keep_seen=keep_seen)
+    runs = [run(tested, factories[n], k=k, keep_seen=keep_seen, seed=seed, rounds=rounds)
+            for n in names]  # fmt: skip
+    result: dict[str, Any] = {
+        "k": k,
+        "split": {
+            "kind": split,
+            "test_ratio": test_ratio if split == "stratified" else None,
+            "seed": seed,
+            "keep_seen": keep_seen,
+            **tested.describe(),
+        },
+        "algorithms": {r.name: r.summary for r in runs},
+        "default": default,
+        "validation": {"ndcg": on_validation, **validation.describe()},
+    }
+    if "popularity" in names and len(names) > 1:
+        result["versus_popularity"] = compare(runs, "popularity")
+    return result

@@ -13,15 +13,17 @@ is the set of items the user interacted with in the test part. Per user:
 - ``diversity`` — intra-list diversity: the share of pairs of listed items whose
   categories differ (a one-item list counts 0);
 - ``novelty`` — mean self-information ``-log2(p_i)`` of the listed items, ``p_i`` the
-  share of training users who interacted with item ``i``.
+  share of training users who interacted with item ``i`` (undefined for an empty
+  list: averaged over the users with a list).
 
 Over all users: the mean of each of the above; ``coverage`` — distinct items
 recommended to anyone over the catalogue; ``personalization`` — one minus the mean
 cosine similarity of two users' lists (1: no two users see a common item).
 
 Intervals: 95% percentile bootstrap over users (the same resampled users for every
-metric); :func:`paired_difference` resamples the users two algorithms share to
-bound the difference of a metric between them.
+metric; coverage's interval is re-centred on the estimate, since a union of lists
+shrinks when users are drawn twice); :func:`paired_difference` resamples the users
+two algorithms share to bound the difference of a metric between them.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def summarise(
     measured = [name for name in PER_USER if not np.isnan(scored.per_user[name]).all()]
     values: dict[str, float | None] = {name: None for name in METRICS}
     for name in measured:
-        values[name] = float(scored.per_user[name].mean())
+        values[name] = float(np.nanmean(scored.per_user[name]))
     incidence = _incidence(scored)
     values["coverage"] = float(
         (np.asarray(incidence.sum(axis=0)).ravel() > 0).sum() / scored.catalogue
@@ -155,11 +157,19 @@ def summarise(
     }
     for w in _resampled(n, rounds, seed):  # users × rounds: how often each was drawn
         for name in measured:
-            draws[name].append((scored.per_user[name] @ w) / n)
+            column = scored.per_user[name]
+            present = ~np.isnan(column)  # novelty: users with an empty list have none
+            draws[name].append((np.where(present, column, 0.0) @ w) / (present @ w))
         listed = np.asarray(incidence.T @ w)  # items × rounds
         draws["coverage"].append((listed > 0).sum(axis=0) / scored.catalogue)
         draws["personalization"].append(_personalization(cosine, w[chosen]))
     ci = {name: _interval(np.concatenate(parts)) for name, parts in draws.items() if parts}
+    if draws["coverage"]:
+        # A union shrinks under resampling with replacement (a user drawn twice adds no
+        # item), so coverage's draws sit below the estimate: keep their spread, centred
+        # on the estimate.
+        shift = float(values["coverage"] or 0.0) - float(np.concatenate(draws["coverage"]).mean())
+        ci["coverage"] = [ci["coverage"][0] + shift, ci["coverage"][1] + shift]
     return {**values, "ci": ci}
 
 
