@@ -18,7 +18,15 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from memberlens.recommend._algorithms import CategoryAffinity, ItemKnn, Popularity, top_k
+from memberlens.recommend._algorithms import (
+    Blend,
+    CategoryAffinity,
+    ItemKnn,
+    Popularity,
+    RankFusion,
+    _keep_top,
+    top_k,
+)
 from memberlens.recommend._evaluate import compare, run
 from memberlens.recommend._interactions import Interactions, day_number, load_interactions
 from memberlens.recommend._split import by_time, leave_last_out, stratified
@@ -135,3 +143,41 @@ def test_top_k_breaks_ties_on_the_item_index_and_drops_excluded_items() -> None:
 
 def test_day_numbers_count_from_the_epoch() -> None:
     assert day_number(CUTOFF) == (CUTOFF - datetime(1970, 1, 1).date()).days
+
+
+class _Fixed(Popularity):
+    """A part whose scores are given: one row, the same for every user."""
+
+    def __init__(self, row: list[float]) -> None:
+        super().__init__()
+        self.row = np.asarray(row, dtype=float)
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> _Fixed:
+        self.train, self.data = train, data
+        return self
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        return np.tile(self.row, (len(users), 1))
+
+
+def test_rank_fusion_and_blending_on_hand_worked_scores() -> None:
+    data = _synthetic([(0, 0, 1)], 4, [0, 0, 0, 0])
+    a, b = _Fixed([4.0, 3.0, 0.0, 1.0]), _Fixed([0.0, 10.0, 20.0, 5.0])
+    rrf = RankFusion((a, b)).fit(data.matrix(), data)
+    # a ranks 0, 1, 3 (2 has no evidence); b ranks 2, 1, 3 (0 has none)
+    want = [1 / 61, 1 / 62 + 1 / 62, 1 / 61, 1 / 63 + 1 / 63]
+    assert rrf.scores(np.asarray([0]))[0].tolist() == pytest.approx(want)
+    blend = Blend((a, b), weights=(0.5, 0.5)).fit(data.matrix(), data)
+    # each part over its best: a [1, .75, 0, .25], b [0, .5, 1, .25]
+    assert blend.scores(np.asarray([0]))[0].tolist() == pytest.approx([0.5, 0.625, 0.5, 0.25])
+    assert top_k(blend, np.asarray([0]), 3)[0].tolist() == [1, 0, 2]  # tie: smaller index
+
+
+def test_keep_top_matches_a_brute_force_selection() -> None:
+    m = sparse.random(50, 40, density=0.3, random_state=1, format="csr")
+    m.data = np.round(m.data * 4)  # many ties
+    m.eliminate_zeros()
+    kept, dense = _keep_top(m, 3).toarray(), m.toarray()
+    for r in range(50):
+        want = sorted((-dense[r, c], c) for c in range(40) if dense[r, c])[:3]
+        assert sorted((-kept[r, c], c) for c in range(40) if kept[r, c]) == want

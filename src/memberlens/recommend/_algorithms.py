@@ -14,6 +14,8 @@ few words. :func:`top_k` turns scores into lists, leaving out what a user alread
   popularity within its category (what "category signals" means on sparse data:
   the member's categories, their best sellers); items without a category fall back
   to a small share of their global popularity.
+- ``blend`` / ``rrf``: hybrids of category affinity and item-kNN — weighted blending
+  of per-user normalised scores, and reciprocal-rank fusion.
 """
 
 from __future__ import annotations
@@ -86,24 +88,14 @@ def _cosine(m: sparse.csr_matrix, shrink: float, neighbours: int) -> sparse.csr_
 
 
 def _keep_top(m: sparse.csr_matrix, n: int) -> sparse.csr_matrix:
-    """Each row's ``n`` largest entries (ties to the smaller column)."""
-    rows, cols, vals = [], [], []
-    for r in range(m.shape[0]):
-        start, end = m.indptr[r], m.indptr[r + 1]
-        if start == end:
-            continue
-        c, v = m.indices[start:end], m.data[start:end]
-        if len(v) > n:
-            order = np.lexsort((c, -v))[:n]
-            c, v = c[order], v[order]
-        rows.append(np.full(len(c), r))
-        cols.append(c)
-        vals.append(v)
-    if not rows:
-        return sparse.csr_matrix(m.shape)
-    return sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=m.shape
-    )
+    """Each row's ``n`` largest entries (ties to the smaller column), in one sort."""
+    m = m.tocsr()
+    m.sort_indices()
+    row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, -m.data, row))
+    rank = np.arange(len(order)) - m.indptr[row[order]]
+    kept = order[rank < n]
+    return sparse.csr_matrix((m.data[kept], (row[kept], m.indices[kept])), shape=m.shape)
 
 
 class _Knn(Recommender):
@@ -201,9 +193,74 @@ class CategoryAffinity(Recommender):
         return f"a favourite in {data.categories[code]}, a category you like"
 
 
+class _Hybrid(Recommender):
+    """Several recommenders fitted on the same data, their scores combined per user."""
+
+    PARTS: ClassVar[tuple[type[Recommender], ...]] = (CategoryAffinity, ItemKnn)
+
+    def __init__(self, parts: tuple[Recommender, ...] | None = None) -> None:
+        super().__init__()
+        self.parts = parts or tuple(cls() for cls in self.PARTS)
+
+    def params(self) -> dict[str, object]:
+        return {"parts": [p.name for p in self.parts]}
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> _Hybrid:
+        super().fit(train, data)
+        for part in self.parts:
+            part.fit(train, data)
+        return self
+
+    def explain(self, user: int, item: int) -> str:
+        shares = [p.scores(np.asarray([user]))[0, item] for p in self.parts]
+        return self.parts[int(np.argmax(shares))].explain(user, item)
+
+
+class Blend(_Hybrid):
+    """Weighted score blending: each part's scores divided by the user's best score
+    (so parts on different scales weigh as meant), then summed with ``weights``."""
+
+    name = "blend"
+
+    def __init__(
+        self, parts: tuple[Recommender, ...] | None = None, weights: tuple[float, ...] | None = None
+    ) -> None:
+        super().__init__(parts)
+        self.weights = weights or tuple(1.0 / len(self.parts) for _ in self.parts)
+
+    def params(self) -> dict[str, object]:
+        return {**super().params(), "weights": list(self.weights)}
+
+    def scores(self, users: Ints) -> Floats:
+        total = np.zeros((len(users), len(self._fitted()[1].items)))
+        for weight, part in zip(self.weights, self.parts, strict=True):
+            block = np.maximum(part.scores(users), 0.0)
+            best = block.max(axis=1, keepdims=True)
+            total += weight * np.divide(block, best, out=np.zeros_like(block), where=best > 0)
+        return total
+
+
+class RankFusion(_Hybrid):
+    """Reciprocal-rank fusion: ``Σ 1 / (c + rank)`` over the parts' rankings (rank 1
+    best; an item a part has no evidence for gets nothing from it), ``c`` = 60."""
+
+    name = "rrf"
+    C = 60
+
+    def scores(self, users: Ints) -> Floats:
+        total = np.zeros((len(users), len(self._fitted()[1].items)))
+        for part in self.parts:
+            block = part.scores(users)
+            order = np.argsort(-block, axis=1, kind="stable")
+            rank = np.empty_like(order)
+            np.put_along_axis(rank, order, np.arange(1, block.shape[1] + 1)[None, :], axis=1)
+            total += np.where(block > 0, 1.0 / (self.C + rank), 0.0)
+        return total
+
+
 ALGORITHMS: dict[str, type[Recommender]] = {
     cls.name: cls
-    for cls in (Popularity, CategoryAffinity, ItemKnn, UserKnn)  # simplest first
+    for cls in (Popularity, CategoryAffinity, ItemKnn, UserKnn, Blend, RankFusion)  # simplest first
 }
 
 
