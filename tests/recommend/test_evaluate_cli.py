@@ -44,7 +44,7 @@ def test_the_default_beats_popularity_on_taobao_with_an_interval_above_zero(taob
                     schema="recommend-evaluate")  # fmt: skip
     assert found["split"]["kind"] == "stratified" and found["split"]["test_users"] > 700
     assert set(found["algorithms"]) == {"popularity", "category", "item_knn", "user_knn",
-                                        "blend", "rrf"}  # fmt: skip
+                                        "als", "bpr", "blend", "rrf"}  # fmt: skip
     on_validation = found["validation"]["ndcg"]
     assert found["default"] == max(on_validation, key=on_validation.get)
     default = found["default"]

@@ -11,7 +11,6 @@ bootstrap intervals (``_metrics``).
 """
 
 from memberlens.recommend._algorithms import (
-    ALGORITHMS,
     CategoryAffinity,
     ItemKnn,
     Popularity,
@@ -19,7 +18,9 @@ from memberlens.recommend._algorithms import (
     UserKnn,
     top_k,
 )
+from memberlens.recommend._catalogue import ALGORITHMS
 from memberlens.recommend._evaluate import Run, choose, compare, evaluate, run
+from memberlens.recommend._factors import Als, Bpr
 from memberlens.recommend._interactions import (
     DEFAULT_WEIGHTS,
     Interactions,
@@ -40,6 +41,8 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "METRICS",
     "SPLITS",
+    "Als",
+    "Bpr",
     "CategoryAffinity",
     "Interactions",
     "ItemKnn",

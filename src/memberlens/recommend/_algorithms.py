@@ -20,7 +20,7 @@ few words. :func:`top_k` turns scores into lists, leaving out what a user alread
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,8 @@ class Recommender:
     """The interface every algorithm follows (and a do-nothing base)."""
 
     name: ClassVar[str] = "base"
+    # Keyword sets tried on the validation split, the default first (``evaluate``).
+    GRID: ClassVar[tuple[dict[str, Any], ...]] = ({},)
 
     def __init__(self) -> None:
         self.train: sparse.csr_matrix | None = None
@@ -114,6 +116,7 @@ class _Knn(Recommender):
 
 class ItemKnn(_Knn):
     name = "item_knn"
+    GRID = ({}, {"neighbours": 20}, {"neighbours": 400})
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> ItemKnn:
         super().fit(train, data)
@@ -138,6 +141,7 @@ class ItemKnn(_Knn):
 class UserKnn(_Knn):
     name = "user_knn"
     NEIGHBOURS = 50
+    GRID = ({}, {"neighbours": 20}, {"neighbours": 200})
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> UserKnn:
         super().fit(train, data)
@@ -221,6 +225,7 @@ class Blend(_Hybrid):
     (so parts on different scales weigh as meant), then summed with ``weights``."""
 
     name = "blend"
+    GRID = ({}, {"weights": (0.75, 0.25)}, {"weights": (0.25, 0.75)})
 
     def __init__(
         self, parts: tuple[Recommender, ...] | None = None, weights: tuple[float, ...] | None = None
@@ -256,12 +261,6 @@ class RankFusion(_Hybrid):
             np.put_along_axis(rank, order, np.arange(1, block.shape[1] + 1)[None, :], axis=1)
             total += np.where(block > 0, 1.0 / (self.C + rank), 0.0)
         return total
-
-
-ALGORITHMS: dict[str, type[Recommender]] = {
-    cls.name: cls
-    for cls in (Popularity, CategoryAffinity, ItemKnn, UserKnn, Blend, RankFusion)  # simplest first
-}
 
 
 def top_k(

@@ -4,6 +4,8 @@ validation split carved from the training part, never on the test."""
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from memberlens.core.errors import UsageError
-from memberlens.recommend._algorithms import ALGORITHMS, Recommender, top_k
+from memberlens.recommend._algorithms import Recommender, top_k
+from memberlens.recommend._catalogue import ALGORITHMS
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._metrics import paired_difference, score_lists, summarise
 from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
@@ -77,6 +80,18 @@ def choose(
     return best, ndcg
 
 
+def tune(
+    validation: Split, name: str, *, k: int, keep_seen: bool = False
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """``name``'s keyword set (of its ``GRID``) with the best NDCG@k on ``validation``,
+    ties to the earlier (the default first); and each set's figure."""
+    cls = ALGORITHMS[name]
+    grid = {json.dumps(params, sort_keys=True): params for params in cls.GRID}
+    labels = {label: functools.partial(cls, **params) for label, params in grid.items()}
+    best, ndcg = choose(validation, labels, k=k, keep_seen=keep_seen)
+    return grid[best], ndcg
+
+
 def compare(runs: Sequence[Run], baseline: str) -> dict[str, dict[str, float]]:
     """Per algorithm, the paired-bootstrap NDCG difference to ``baseline``."""
     base = next(r for r in runs if r.name == baseline)
@@ -130,9 +145,11 @@ def evaluate(
     """Every algorithm on the test split, and the default chosen on validation.
 
     Returns the ``recommend-evaluate`` JSON (docs/cli.md): per algorithm its metrics
-    with intervals and fit time; ``default`` (best NDCG@k on a validation split
-    carved from the training part); ``validation`` (each algorithm's NDCG there);
-    ``versus_popularity`` (paired NDCG difference with its interval).
+    with intervals, fit time and parameters; ``default`` (best NDCG@k on a
+    validation split carved from the training part); ``validation`` (each
+    algorithm's best NDCG there over its grid, and the parameters that won — the
+    ones the test run uses); ``versus_popularity`` (paired NDCG difference with its
+    interval).
     """
     names = list(algorithms or ALGORITHMS)
     unknown = [n for n in names if n not in ALGORITHMS]
@@ -145,10 +162,19 @@ def evaluate(
     tested = _split(data, split, test_ratio=test_ratio, seed=seed, cutoff_day=cutoff_day,
                     keep_seen=keep_seen)  # fmt: skip
     validation = _validation(tested, split, test_ratio=test_ratio, seed=seed, keep_seen=keep_seen)
-    factories = {name: ALGORITHMS[name] for name in names}
-    default, on_validation = choose(validation, factories, k=k, keep_seen=keep_seen)
-    runs = [run(tested, factories[n], k=k, keep_seen=keep_seen, seed=seed, rounds=rounds)
-            for n in names]  # fmt: skip
+    tuned: dict[str, dict[str, Any]] = {}
+    on_validation: dict[str, float] = {}
+    for name in names:
+        tuned[name], tried = tune(validation, name, k=k, keep_seen=keep_seen)
+        on_validation[name] = max(tried.values())
+    default = max(on_validation, key=lambda name: on_validation[name])  # ties: simpler
+    runs = [
+        run(tested, functools.partial(ALGORITHMS[n], **tuned[n]), k=k, keep_seen=keep_seen,
+            seed=seed, rounds=rounds)
+        for n in names
+    ]  # fmt: skip
+    for r in runs:
+        r.summary["params"] = {**ALGORITHMS[r.name]().params(), **tuned[r.name]}
     result: dict[str, Any] = {
         "k": k,
         "split": {
@@ -160,7 +186,7 @@ def evaluate(
         },
         "algorithms": {r.name: r.summary for r in runs},
         "default": default,
-        "validation": {"ndcg": on_validation, **validation.describe()},
+        "validation": {"ndcg": on_validation, "params": tuned, **validation.describe()},
     }
     if "popularity" in names and len(names) > 1:
         result["versus_popularity"] = compare(runs, "popularity")
