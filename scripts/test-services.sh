@@ -85,13 +85,27 @@ start_cluster() {
         >/dev/null 2>&1 || skip "pg_ctl start failed, see $PG_DIR/server.log"
 }
 
-ensure_database() {
+has_database() {
     local psql="psql -X -q -h 127.0.0.1 -p $PG_PORT -U postgres -d postgres"
-    if ! $psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" 2>/dev/null |
-        grep -q 1; then
-        $psql -c "CREATE DATABASE $PG_DB" >/dev/null 2>&1 ||
-            skip "cannot create database $PG_DB on 127.0.0.1:$PG_PORT"
-    fi
+    $psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" 2>/dev/null | grep -q 1 ||
+        $psql -c "CREATE DATABASE $PG_DB" >/dev/null 2>&1
+}
+
+ensure_database() {
+    has_database || skip "cannot create database $PG_DB on 127.0.0.1:$PG_PORT"
+}
+
+# A server left running by an earlier checkout at this same path whose files were
+# deleted since (rm -rf of the clone) still holds the port but cannot create a
+# database: stop it, so this run starts its own.
+stop_orphan() {
+    [ "$(id -u)" -eq 0 ] || return 1
+    pkill -f -- "-D $PG_DIR/data" 2>/dev/null || return 1
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        is_up || return 0
+        sleep 1
+    done
+    return 1
 }
 
 main() {
@@ -100,9 +114,12 @@ main() {
         return 0
     fi
     if is_up; then
-        ensure_database
-        say "already running on 127.0.0.1:$PG_PORT (database $PG_DB)"
-        return 0
+        if has_database; then
+            say "already running on 127.0.0.1:$PG_PORT (database $PG_DB)"
+            return 0
+        fi
+        stop_orphan || skip "a server on 127.0.0.1:$PG_PORT cannot create $PG_DB and is not ours to stop"
+        say "stopped a server left by an earlier checkout whose files are gone"
     fi
     [ "$(id -u)" -eq 0 ] || skip "not root; install postgresql or set MEMBERLENS_TEST_PG_URL"
     local bin
