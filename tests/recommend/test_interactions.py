@@ -52,6 +52,12 @@ def test_orders_and_events_become_weighted_records(workspace: Workspace, tmp_pat
     # Decay from the newest day (Zhang's cart on 05-28): Li's view is 4 days old.
     decayed = data.matrix(half_life_days=30).toarray()
     assert decayed[row[li], 0] == pytest.approx(0.5 ** (4 / 30))
+    # Weights of one's own: views only (no purchases, so no order lines either).
+    views = load_interactions(workspace.warehouse, before=BEFORE, weights={"view": 2.0})
+    seen = views.matrix().toarray()
+    at = {u: i for i, u in enumerate(views.users.tolist())}
+    assert views.items.tolist() == ["sku1", "sku3", "sku4"]
+    assert seen[at[zhang]].tolist() == [2.0, 4.0, 2.0] and seen[at[li]].tolist() == [2.0, 0, 0]
     # Without a cut-off, o7 (sku4, 06-05) and e10 (view of sku2, 06-02) count too.
     later = load_interactions(workspace.warehouse).matrix().toarray()
     assert later[row[zhang]].tolist() == [9.0, 16.0, 7.0, 14.0]

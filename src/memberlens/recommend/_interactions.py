@@ -109,7 +109,12 @@ def load_interactions(
         tables.append(
             ev.select("member_id", "product_id", "category", kind=ev.event_type, at=ev.occurred_at)
         )
-    if warehouse.has_table("order_items") and warehouse.has_table("orders"):
+    # order lines are purchases: read them unless purchases weigh nothing here
+    if (
+        "purchase" in weights
+        and warehouse.has_table("order_items")
+        and warehouse.has_table("orders")
+    ):
         lines = profile.order_frames(warehouse, cutoff).lines
         lines = lines.filter(lines.product_id.notnull())
         tables.append(
