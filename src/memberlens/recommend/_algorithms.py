@@ -20,6 +20,7 @@ few words. :func:`top_k` turns scores into lists, leaving out what a user alread
 
 from __future__ import annotations
 
+import abc
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,8 +33,8 @@ Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 
-class Recommender:
-    """The interface every algorithm follows (and a do-nothing base)."""
+class Recommender(abc.ABC):
+    """The interface every algorithm follows; ``scores`` is each algorithm's own."""
 
     name: ClassVar[str] = "base"
     # Keyword sets tried on the validation split, the default first (``evaluate``).
@@ -47,8 +48,10 @@ class Recommender:
         self.train, self.data = train.tocsr(), data
         return self
 
+    @abc.abstractmethod
     def scores(self, users: Ints) -> Floats:
-        raise NotImplementedError
+        """One row per user, one column per item; higher is better, 0 or less is no
+        evidence (never listed)."""
 
     def explain(self, user: int, item: int) -> str:
         return "recommended"

@@ -12,6 +12,7 @@ kept as NumPy arrays; scoring needs nothing from the library.
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,9 @@ class _Factors(Recommender):
     def params(self) -> dict[str, object]:
         return {"factors": self.factors, "iterations": self.iterations, "seed": self.seed}
 
+    @abc.abstractmethod
     def _model(self) -> Any:
-        raise NotImplementedError
+        """The library's model, configured from this object's settings."""
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> _Factors:
         super().fit(train, data)
