@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import collect, identity, online, predict, profile, segment, signals
+from memberlens import collect, identity, online, predict, profile, recommend, segment, signals
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -91,6 +91,12 @@ def _segments(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     return run.to_json()
 
 
+def _recommendations(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    return recommend.compute_recommendations(
+        ws.warehouse, ws.state, ws.root, cutoff=as_of, scenarios=ws.scenarios()
+    )
+
+
 def _sync(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     chosen = ws.settings.segments
     return segment.sync_segments(
@@ -121,7 +127,10 @@ def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
     consent = online.publish_consent(
         ws.state, ws.warehouse, as_of=as_of, defaults=ws.settings.consent
     )
-    return {"member_summaries": published, **consent}
+    lists = online.publish_recommendations(
+        ws.state, recommend.read_lists(ws.warehouse, cutoff=as_of), as_of=as_of
+    )
+    return {"member_summaries": published, **consent, **lists}
 
 
 STEPS: tuple[Step, ...] = (
@@ -138,6 +147,11 @@ STEPS: tuple[Step, ...] = (
         "segments",
         "RFM, lifecycle stages and saved segments at the cut-off (with entries and exits)",
         _segments,
+    ),
+    Step(
+        "recommendations",
+        "every scenario's lists per member and product (recommendations)",
+        _recommendations,
     ),
     Step("signals", "record new member_signals (tier_changed, points_expiring, ...)", _signals),
     Step("sync", "POST saved segments' changes to their webhooks (signed, retried)", _sync),
@@ -194,7 +208,7 @@ def refresh(
     Examples
     --------
     >>> " ".join(step_names())
-    'identity tiers features tags predictions segments signals sync online'
+    'identity tiers features tags predictions segments recommendations signals sync online'
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:
@@ -207,6 +221,8 @@ def refresh(
         book = ws.tag_book()  # a typo stops the run before any step
         profile.check_tag_book(book)
         segment.check_lifecycle(ws.settings.segments, book)
+    if any(s.name == "recommendations" for s in chosen):
+        recommend.check_algorithms(ws.scenarios())
     run_id = start_job(ws.state, JOB, {"as_of": moment.isoformat(), "steps": step_names()})
     result = RefreshResult(run_id, moment)
     started = time.perf_counter()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from memberlens import profile
+from memberlens import profile, recommend
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import WorkspaceError
 from memberlens.core.settings import CONFIG_FILE, Settings, load_settings
@@ -29,6 +29,9 @@ class Workspace:
     warehouse: Warehouse
     state: StateStore
     keyring: KeyRing
+    _scenarios: tuple[int | None, recommend.Scenarios] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
@@ -52,6 +55,16 @@ class Workspace:
     def tag_book(self) -> profile.TagBook:
         """The tags declared in the workspace's tags file ([tags] file, docs/tags.md)."""
         return profile.load_tag_book(self.root / self.settings.tags.file)
+
+    def scenarios(self) -> recommend.Scenarios:
+        """The recommendation scenarios ([recommend] file), re-read when the file changes."""
+        path = self.root / self.settings.recommend.file
+        stamp = path.stat().st_mtime_ns if path.is_file() else None
+        cached = self._scenarios
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, recommend.load_scenarios(path))
+            self._scenarios = cached
+        return cached[1]
 
     def close(self) -> None:
         self.warehouse.close()
@@ -95,6 +108,9 @@ def init_workspace(root: Path, *, name: str | None = None) -> tuple[Path, bool]:
     tags = root / load_settings(root).tags.file
     if created and not tags.exists():
         tags.write_text(profile.default_tag_book_text(), encoding="utf-8")
+    scenarios = root / load_settings(root).recommend.file
+    if created and not scenarios.exists():
+        scenarios.write_text(recommend.default_scenarios_text(), encoding="utf-8")
     (root / "data").mkdir(exist_ok=True)
     settings = load_settings(root)
     key_file = key_file_for(settings)

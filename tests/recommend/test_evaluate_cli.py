@@ -43,10 +43,13 @@ def test_the_default_beats_popularity_on_taobao_with_an_interval_above_zero(taob
     found = json_of("recommend", "evaluate", "-w", taobao, "--seed", "42",
                     schema="recommend-evaluate")  # fmt: skip
     assert found["split"]["kind"] == "stratified" and found["split"]["test_users"] > 700
-    assert set(found["algorithms"]) == {"popularity", "category", "item_knn", "user_knn",
-                                        "als", "bpr", "blend", "rrf"}  # fmt: skip
+    assert set(found["algorithms"]) == {"popularity", "category", "association", "content",
+                                        "item_knn", "user_knn", "als", "bpr", "blend",
+                                        "rrf"}  # fmt: skip
     on_validation = found["validation"]["ndcg"]
     assert found["default"] == max(on_validation, key=on_validation.get)
+    # what `auto` means from now on: the default with the settings that won
+    assert found["registered"] == {"name": "recommender", "version": 1}
     default = found["default"]
     gain = found["versus_popularity"][default]
     print(f"taobao NDCG@10: {default} {found['algorithms'][default]['ndcg']:.4f} vs "

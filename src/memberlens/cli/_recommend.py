@@ -1,4 +1,4 @@
-"""``memberlens recommend ...``: offline evaluation of the recommenders."""
+"""``memberlens recommend ...``: offline evaluation, and what the API serves now."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from memberlens import recommend
+from memberlens import online, recommend
 from memberlens.cli._common import JsonOpt, QuietOpt, WorkspaceOpt, out, print_json, stages
 from memberlens.core.errors import UsageError
-from memberlens.workspace import Workspace
+from memberlens.core.settings import load_settings
+from memberlens.workspace import Workspace, open_state
 
 recommend_app = typer.Typer(
-    help="Recommendations: offline evaluation of the algorithms; see docs/recommendations.md.",
+    help="Recommendations: offline evaluation, and the lists members are served now; "
+    "see docs/recommendations.md.",
     no_args_is_help=True,
 )
 
@@ -49,6 +51,14 @@ def evaluate_cmd(
         str | None,
         typer.Option("--algorithms", help="Comma-separated names (default: all)."),
     ] = None,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="Make the default (with its winning settings) what `auto` means in "
+            "recommend.toml: the production `recommender` model.",
+        ),
+    ] = True,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -66,6 +76,12 @@ def evaluate_cmd(
         say("interactions")
         data = recommend.load_interactions(ws.warehouse)
         say(f"{len(data):,} records, {len(data.users):,} members, {len(data.items):,} items")
+        # the catalogue's text and names, for content similarity and reasons
+        products = (
+            recommend.load_products(ws.warehouse, data)
+            if ws.warehouse.has_table("products")
+            else None
+        )
         found = recommend.evaluate(
             data,
             split=split,
@@ -75,7 +91,11 @@ def evaluate_cmd(
             k=k,
             keep_seen=keep_seen,
             algorithms=names,
+            products=products,
         )
+        if register:
+            entry = recommend.register_evaluation(ws.state, ws.root, found, data)
+            found["registered"] = {"name": entry.name, "version": entry.version}
     if json_out:
         print_json(found)
         return
@@ -106,3 +126,92 @@ def _print(found: dict[str, Any]) -> None:
     out.print(
         f"* default: {found['default']} (best NDCG on a validation split of the training part)"
     )
+    if found.get("registered"):
+        entry = found["registered"]
+        out.print(
+            f"registered as {entry['name']} v{entry['version']}: the next refresh uses it "
+            'where recommend.toml says algorithm = "auto"'
+        )
+
+
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", help="A scenario of recommend.toml.")
+]
+KOpt = Annotated[
+    int | None, typer.Option("--k", min=1, max=200, help="How many (default: the scenario's k).")
+]
+
+
+@recommend_app.command("show")
+def show_cmd(
+    member_id: Annotated[str, typer.Argument(help="A member id (memberlens's own).")],
+    scenario: ScenarioOpt = None,
+    k: KOpt = None,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """A member's recommendations as the API serves them now: the published list with
+    consent, stock and just-bought applied. Reads only the state database, so it works
+    while a server holds the workspace."""
+    _serve(workspace, json_out, "member", member_id=member_id, scenario=scenario, k=k)
+
+
+@recommend_app.command("similar")
+def similar_cmd(
+    product_id: Annotated[str, typer.Argument(help="A product id.")],
+    scenario: ScenarioOpt = None,
+    k: KOpt = None,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """A product's similar items as the API serves them (an item scenario's list,
+    out-of-stock items left out). Reads only the state database."""
+    _serve(workspace, json_out, "item", product_id=product_id, scenario=scenario, k=k)
+
+
+def _serve(workspace: Path, json_out: bool, anchor: str, **ask: Any) -> None:
+    """Answer as the API would, from the state database alone."""
+    root = workspace.resolve()
+    settings = load_settings(root)
+    scenarios = recommend.load_scenarios(root / settings.recommend.file)
+    ask["scenario"] = ask["scenario"] or _first(scenarios, anchor)
+    state = open_state(root)
+    try:
+        if anchor == "member":
+            served = online.recommendations_now(state, scenarios, consent=settings.consent, **ask)
+        else:
+            served = online.similar_now(state, scenarios, **ask)
+    except ValueError as exc:  # an unknown scenario, or one of the other kind
+        raise UsageError(str(exc)) from None
+    finally:
+        state.close()
+    _show(served.to_json(), json_out)
+
+
+def _first(scenarios: recommend.Scenarios, anchor: str) -> str:
+    for name, scenario in scenarios.scenarios.items():
+        if scenario.anchor == anchor:
+            return name
+    raise UsageError(
+        f"{scenarios.origin} declares no {anchor} scenario; add one or pass --scenario"
+    )
+
+
+def _show(served: dict[str, Any], json_out: bool) -> None:
+    if json_out:
+        print_json(served)
+        return
+    kind = "personalised" if served["personalised"] else "not personalised"
+    lists = ", ".join(served["lists"]) or "none published: run `memberlens refresh`"
+    out.print(f"{served['scenario']}: {kind} (consent {served['consent_code']}); list {lists}")
+    grid = RichTable("#", "product", "name", "category", "score", "reason")
+    for item in served["items"]:
+        grid.add_row(
+            str(item["rank"]),
+            item["product_id"],
+            item["name"],
+            item["category"],
+            f"{item['score']:.4g}",
+            item["reason"],
+        )
+    out.print(grid)

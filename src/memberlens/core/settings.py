@@ -379,6 +379,15 @@ class PredictSettings(BaseModel):
         return self
 
 
+class RecommendSettings(BaseModel):
+    """Recommendations: where the scenarios are declared (docs/recommendations.md)."""
+
+    file: str = Field(
+        "recommend.toml",
+        description="The recommendation scenarios and their rules, relative to the workspace.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -399,6 +408,7 @@ class Settings(BaseSettings):
     tags: TagsSettings = TagsSettings()
     segments: SegmentsSettings = SegmentsSettings()
     predict: PredictSettings = PredictSettings()
+    recommend: RecommendSettings = RecommendSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -25,6 +25,7 @@ from memberlens.predict._registry import (
     promote,
     read_artifact,
     register_model,
+    register_production,
     retire,
 )
 from memberlens.predict._signals import signal_detectors
@@ -94,6 +95,7 @@ __all__ = [
     "promote",
     "read_artifact",
     "register_model",
+    "register_production",
     "retire",
     "score_churn",
     "score_clv",

@@ -119,6 +119,48 @@ def register_model(
         return _entry(row)
 
 
+def register_production(
+    state: StateStore,
+    root: Path,
+    *,
+    name: str,
+    artifact: dict[str, Any],
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    window: tuple[date | None, date | None],
+    data_fingerprint: str,
+) -> RegisteredModel:
+    """Record a model that is used at once: the new version is promoted (the previous
+    production version retired) — unless the production version is this very model
+    (same artifact, data and metrics), which is then returned, not recorded twice."""
+    try:
+        serving = get_model(state, name)
+    except ModelNotFoundError:
+        serving = None
+    same = (artifact_digest(artifact), data_fingerprint, json.loads(json.dumps(metrics)))
+    if (
+        serving is not None
+        and (
+            serving.artifact_sha256,
+            serving.data_fingerprint,
+            serving.metrics,
+        )
+        == same
+    ):
+        return serving
+    entry = register_model(
+        state,
+        root,
+        name=name,
+        artifact=artifact,
+        params=params,
+        metrics=metrics,
+        window=window,
+        data_fingerprint=data_fingerprint,
+    )
+    return entry if entry.stage == "production" else promote(state, name, entry.version)
+
+
 def list_models(state: StateStore, *, name: str | None = None) -> list[RegisteredModel]:
     """Registry entries, by name then newest version first."""
     query = select(ModelRegistryRow).order_by(

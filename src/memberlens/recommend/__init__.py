@@ -18,7 +18,9 @@ from memberlens.recommend._algorithms import (
     UserKnn,
     top_k,
 )
+from memberlens.recommend._association import Association
 from memberlens.recommend._catalogue import ALGORITHMS
+from memberlens.recommend._content import Content
 from memberlens.recommend._evaluate import Run, choose, compare, evaluate, run
 from memberlens.recommend._factors import Als, Bpr
 from memberlens.recommend._interactions import (
@@ -27,6 +29,16 @@ from memberlens.recommend._interactions import (
     day_number,
     load_interactions,
 )
+from memberlens.recommend._lists import (
+    MODEL,
+    Choice,
+    Lists,
+    build_lists,
+    check_algorithms,
+    register_choice,
+    register_evaluation,
+    resolve_auto,
+)
 from memberlens.recommend._metrics import (
     METRICS,
     Scored,
@@ -34,35 +46,64 @@ from memberlens.recommend._metrics import (
     score_lists,
     summarise,
 )
+from memberlens.recommend._products import Products, load_products, with_catalogue
+from memberlens.recommend._scenarios import (
+    Scenario,
+    Scenarios,
+    default_scenarios_text,
+    load_scenarios,
+    parse_scenarios,
+)
 from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
+from memberlens.recommend._step import compute_recommendations, read_lists
 
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_WEIGHTS",
     "METRICS",
+    "MODEL",
     "SPLITS",
     "Als",
+    "Association",
     "Bpr",
     "CategoryAffinity",
+    "Choice",
+    "Content",
     "Interactions",
     "ItemKnn",
+    "Lists",
     "Popularity",
+    "Products",
     "Recommender",
     "Run",
+    "Scenario",
+    "Scenarios",
     "Scored",
     "Split",
     "UserKnn",
+    "build_lists",
     "by_time",
+    "check_algorithms",
     "choose",
     "compare",
+    "compute_recommendations",
     "day_number",
+    "default_scenarios_text",
     "evaluate",
     "leave_last_out",
     "load_interactions",
+    "load_products",
+    "load_scenarios",
     "paired_difference",
+    "parse_scenarios",
+    "read_lists",
+    "register_choice",
+    "register_evaluation",
+    "resolve_auto",
     "run",
     "score_lists",
     "stratified",
     "summarise",
     "top_k",
+    "with_catalogue",
 ]

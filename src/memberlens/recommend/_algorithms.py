@@ -43,6 +43,8 @@ class Recommender(abc.ABC):
     def __init__(self) -> None:
         self.train: sparse.csr_matrix | None = None
         self.data: Interactions | None = None
+        # How reasons name items (product names); default the item ids.
+        self.labels: npt.NDArray[np.object_] | None = None
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> Recommender:
         self.train, self.data = train.tocsr(), data
@@ -56,8 +58,36 @@ class Recommender(abc.ABC):
     def explain(self, user: int, item: int) -> str:
         return "recommended"
 
+    def explain_many(self, user: int, items: Ints) -> list[str]:
+        """``explain`` for several items of one user (models override it to share work)."""
+        return [self.explain(user, int(i)) for i in items]
+
+    def explain_block(self, users: Ints, items: list[Ints]) -> list[list[str]]:
+        """Reasons for a block of users' lists (``items[row]`` for ``users[row]``)."""
+        return [self.explain_many(int(u), chosen) for u, chosen in zip(users, items, strict=True)]
+
+    def recommend(
+        self, users: Ints, k: int, *, exclude: sparse.csr_matrix | None = None
+    ) -> list[Ints]:
+        """Each user's ``k`` best items (see :func:`top_k`)."""
+        return top_k(self, users, k, exclude=exclude)
+
     def params(self) -> dict[str, object]:
         return {}
+
+    # How an item list (one per product: "similar items") explains its items.
+    ANCHOR_REASON: ClassVar[str] = "often chosen with {}"
+
+    def item_to_item(self) -> sparse.csr_matrix | None:
+        """For item-to-item models: row ``a`` scores the items to show beside item
+        ``a`` (what an item scenario lists); None for the others."""
+        return None
+
+    def label(self, item: int) -> str:
+        """An item as a reason names it."""
+        if self.labels is not None and self.labels[item]:
+            return str(self.labels[item])
+        return str(self._fitted()[1].items[item])
 
     def _fitted(self) -> tuple[sparse.csr_matrix, Interactions]:
         if self.train is None or self.data is None:
@@ -133,12 +163,13 @@ class ItemKnn(_Knn):
         return np.asarray(block.todense(), dtype=np.float64)
 
     def explain(self, user: int, item: int) -> str:
-        train, data = self._fitted()
-        row = train[user]
-        links = self.similar[item, row.indices].toarray().ravel() * row.data
-        if not len(links) or links.max() <= 0:
-            return "similar to what you looked at"
-        return f"because you liked {data.items[row.indices[int(links.argmax())]]}"
+        return self.explain_many(user, np.asarray([item]))[0]
+
+    def explain_many(self, user: int, items: Ints) -> list[str]:
+        return explain_by_item(self, self.similar, user, items, "because you liked {}")
+
+    def item_to_item(self) -> sparse.csr_matrix:
+        return self.similar
 
 
 class UserKnn(_Knn):
@@ -219,8 +250,27 @@ class _Hybrid(Recommender):
         return self
 
     def explain(self, user: int, item: int) -> str:
-        shares = [p.scores(np.asarray([user]))[0, item] for p in self.parts]
-        return self.parts[int(np.argmax(shares))].explain(user, item)
+        return self.explain_block(np.asarray([user]), [np.asarray([item])])[0][0]
+
+    def explain_block(self, users: Ints, items: list[Ints]) -> list[list[str]]:
+        """Each item's reason comes from the part that scores it highest (each part
+        scores the whole block once)."""
+        shares = [part.scores(users) for part in self.parts]
+        lead = [
+            np.argmax(np.stack([block[row, chosen] for block in shares]), axis=0)
+            for row, chosen in enumerate(items)
+        ]
+        reasons = [[""] * len(chosen) for chosen in items]
+        for index, part in enumerate(self.parts):
+            part.labels = self.labels
+            mine = [np.flatnonzero(lead[row] == index) for row in range(len(items))]
+            texts = part.explain_block(
+                users, [chosen[m] for chosen, m in zip(items, mine, strict=True)]
+            )
+            for row, (where, said) in enumerate(zip(mine, texts, strict=True)):
+                for at, text in zip(where.tolist(), said, strict=True):
+                    reasons[row][at] = text
+        return reasons
 
 
 class Blend(_Hybrid):
@@ -266,21 +316,52 @@ class RankFusion(_Hybrid):
         return total
 
 
+def explain_by_item(
+    model: Recommender,
+    similar: sparse.csr_matrix,
+    user: int,
+    items: Ints,
+    template: str,
+    *,
+    otherwise: str = "similar to what you looked at",
+    weighted: bool = True,
+) -> list[str]:
+    """Reasons of an item-to-item model: for each candidate, the user's item that
+    speaks most for it (``similar[candidate, item]``, times the user's weight of the
+    item when ``weighted``), named in ``template``."""
+    train, _ = model._fitted()
+    row = train[user]
+    if not len(row.indices) or not len(items):
+        return [otherwise] * len(items)
+    links = similar[items][:, row.indices].toarray()
+    if weighted:
+        links = links * row.data
+    best = links.argmax(axis=1)
+    return [
+        template.format(model.label(row.indices[j])) if links[i, j] > 0 else otherwise
+        for i, j in enumerate(best.tolist())
+    ]
+
+
 def top_k(
     model: Recommender,
     users: Ints,
     k: int,
     *,
     exclude: sparse.csr_matrix | None = None,
+    allowed: npt.NDArray[np.bool_] | None = None,
     chunk: int = 512,
 ) -> list[Ints]:
     """Each user's ``k`` best items, best first (ties to the smaller item index),
-    leaving out the items ``exclude`` marks for them (its rows are all users) and
-    items without evidence (score 0 or less): a list may be shorter than ``k``."""
+    leaving out the items ``exclude`` marks for them (its rows are all users), items
+    outside ``allowed`` and items without evidence (score 0 or less): a list may be
+    shorter than ``k``."""
     lists: list[Ints] = []
     for start in range(0, len(users), chunk):
         block_users = users[start : start + chunk]
         scores = model.scores(block_users)
+        if allowed is not None:
+            scores[:, ~allowed] = -np.inf
         if exclude is not None:
             seen = exclude[block_users]
             rows = np.repeat(np.arange(len(block_users)), np.diff(seen.indptr))

@@ -5,6 +5,7 @@ validation split carved from the training part, never on the test."""
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -12,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from memberlens.core.errors import UsageError
 from memberlens.recommend._algorithms import Recommender, top_k
 from memberlens.recommend._catalogue import ALGORITHMS
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._metrics import paired_difference, score_lists, summarise
+from memberlens.recommend._products import Products
 from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
 
 Factory = Callable[[], Recommender]
@@ -41,14 +44,24 @@ def run(
     keep_seen: bool = False,
     seed: int = 42,
     rounds: int = 1000,
+    listed: npt.NDArray[np.bool_] | None = None,
 ) -> Run:
-    """Fit ``factory()`` on ``split.train`` and score its top-``k`` lists."""
+    """Fit ``factory()`` on ``split.train`` and score its top-``k`` lists.
+
+    Candidates are the items with a training record, plus the catalogue's products
+    (``listed``): an item known only from the held-out part would give itself away —
+    any model able to score unseen items would find the test by elimination.
+    """
     train = split.train.matrix()
     model = factory()
     began = time.perf_counter()
     model.fit(train, split.train)
     fitted = time.perf_counter() - began
-    lists = top_k(model, split.users, k, exclude=None if keep_seen else train)
+    allowed = np.asarray((train > 0).sum(axis=0)).ravel() > 0
+    if listed is not None:
+        allowed |= listed
+    exclude = None if keep_seen else train
+    lists = top_k(model, split.users, k, exclude=exclude, allowed=allowed)
     scored = score_lists(
         lists,
         split.relevant,
@@ -69,26 +82,42 @@ def choose(
     *,
     k: int,
     keep_seen: bool = False,
+    listed: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The candidate with the best NDCG@k on ``validation`` (ties to the one listed
     first: list the simpler first); every candidate's figure."""
     ndcg = {}
     for label, factory in candidates.items():
-        found = run(validation, factory, k=k, keep_seen=keep_seen, rounds=0)
+        found = run(validation, factory, k=k, keep_seen=keep_seen, rounds=0, listed=listed)
         ndcg[label] = float(found.summary["ndcg"] or 0.0)
     best = max(ndcg, key=lambda name: ndcg[name])  # ties: the earlier (simpler) candidate
     return best, ndcg
 
 
+def model_factory(
+    name: str, params: Mapping[str, Any], products: Products | None = None
+) -> Factory:
+    """``ALGORITHMS[name]`` with ``params``, and the catalogue if it takes one."""
+    cls = ALGORITHMS[name]
+    if products is not None and "products" in inspect.signature(cls).parameters:
+        params = {**params, "products": products}
+    return functools.partial(cls, **params)
+
+
 def tune(
-    validation: Split, name: str, *, k: int, keep_seen: bool = False
+    validation: Split,
+    name: str,
+    *,
+    k: int,
+    keep_seen: bool = False,
+    products: Products | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """``name``'s keyword set (of its ``GRID``) with the best NDCG@k on ``validation``,
     ties to the earlier (the default first); and each set's figure."""
-    cls = ALGORITHMS[name]
-    grid = {json.dumps(params, sort_keys=True): params for params in cls.GRID}
-    labels = {label: functools.partial(cls, **params) for label, params in grid.items()}
-    best, ndcg = choose(validation, labels, k=k, keep_seen=keep_seen)
+    grid = {json.dumps(params, sort_keys=True): params for params in ALGORITHMS[name].GRID}
+    labels = {label: model_factory(name, params, products) for label, params in grid.items()}
+    listed = products.listed if products is not None else None
+    best, ndcg = choose(validation, labels, k=k, keep_seen=keep_seen, listed=listed)
     return grid[best], ndcg
 
 
@@ -141,6 +170,7 @@ def evaluate(
     keep_seen: bool = False,
     algorithms: Sequence[str] | None = None,
     rounds: int = 1000,
+    products: Products | None = None,
 ) -> dict[str, Any]:
     """Every algorithm on the test split, and the default chosen on validation.
 
@@ -149,7 +179,8 @@ def evaluate(
     validation split carved from the training part); ``validation`` (each
     algorithm's best NDCG there over its grid, and the parameters that won — the
     ones the test run uses); ``versus_popularity`` (paired NDCG difference with its
-    interval).
+    interval). ``products`` (``load_products`` for ``data``) gives the algorithms
+    that read a catalogue (content, association) its text and names.
     """
     names = list(algorithms or ALGORITHMS)
     unknown = [n for n in names if n not in ALGORITHMS]
@@ -165,12 +196,12 @@ def evaluate(
     tuned: dict[str, dict[str, Any]] = {}
     on_validation: dict[str, float] = {}
     for name in names:
-        tuned[name], tried = tune(validation, name, k=k, keep_seen=keep_seen)
+        tuned[name], tried = tune(validation, name, k=k, keep_seen=keep_seen, products=products)
         on_validation[name] = max(tried.values())
     default = max(on_validation, key=lambda name: on_validation[name])  # ties: simpler
     runs = [
-        run(tested, functools.partial(ALGORITHMS[n], **tuned[n]), k=k, keep_seen=keep_seen,
-            seed=seed, rounds=rounds)
+        run(tested, model_factory(n, tuned[n], products), k=k, keep_seen=keep_seen, seed=seed,
+            rounds=rounds, listed=products.listed if products is not None else None)
         for n in names
     ]  # fmt: skip
     for r in runs:

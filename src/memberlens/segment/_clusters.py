@@ -492,17 +492,7 @@ def register_clustering(
     fingerprint = hashlib.sha256()
     for member_id, label in zip(member_ids, clustering.labels.tolist(), strict=True):
         fingerprint.update(f"{member_id}\t{label}\n".encode())
-    try:
-        serving = predict.get_model(state, CLUSTER_MODEL)
-    except predict.ModelNotFoundError:
-        serving = None
-    digest = predict.artifact_digest(artifact)
-    if serving is not None and (serving.artifact_sha256, serving.data_fingerprint) == (
-        digest,
-        fingerprint.hexdigest(),
-    ):
-        return serving
-    entry = predict.register_model(
+    return predict.register_production(
         state,
         root,
         name=CLUSTER_MODEL,
@@ -532,6 +522,3 @@ def register_clustering(
         window=(None, snapshot),
         data_fingerprint=fingerprint.hexdigest(),
     )
-    if entry.stage != "production":
-        entry = predict.promote(state, CLUSTER_MODEL, entry.version)
-    return entry

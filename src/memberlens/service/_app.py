@@ -14,7 +14,15 @@ from memberlens.service import _owner, _problems, console
 from memberlens.service._deps import RateLimiter
 from memberlens.service._gate import WarehouseGate
 from memberlens.service._runner import JobRunner
-from memberlens.service.routers import admin, consents, events, health, points, segments
+from memberlens.service.routers import (
+    admin,
+    consents,
+    events,
+    health,
+    points,
+    recommendations,
+    segments,
+)
 from memberlens.workspace import Workspace
 
 API = "/api/v1"
@@ -23,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     events.router,
     consents.router,
     points.router,
+    recommendations.router,
     segments.router,
     admin.router,
 )

@@ -24,7 +24,13 @@ from memberlens.store._jobs import (
     start_job,
 )
 from memberlens.store._models import ModelRegistryRow
-from memberlens.store._online import MemberSummaryRow
+from memberlens.store._online import (
+    MemberSummaryRow,
+    ProductRow,
+    RecentPurchaseRow,
+    RecommendationFallbackRow,
+    RecommendationRow,
+)
 from memberlens.store._segments import SegmentRow
 from memberlens.store._state import Base, JobRun, StateStore, WorkspaceMeta, sqlite_url
 from memberlens.store._usage import RuleUsageRow
@@ -46,6 +52,10 @@ __all__ = [
     "ModelRegistryRow",
     "OnlineConsentRow",
     "OnlineMemberKeyRow",
+    "ProductRow",
+    "RecentPurchaseRow",
+    "RecommendationFallbackRow",
+    "RecommendationRow",
     "RuleUsageRow",
     "SegmentRow",
     "SessionRow",

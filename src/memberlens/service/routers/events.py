@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel
 
-from memberlens import collect
+from memberlens import collect, online
 from memberlens.accounts import Scope, TokenInfo
 from memberlens.service._deps import WorkspaceDep, token_with
 from memberlens.service._problems import Problem
@@ -75,6 +75,11 @@ def _upsert(kind: str, scope: Scope) -> Callable[..., Accepted]:
             result = collect.accept_orders(ws.state, ws.keyring, items, token_id=token.token_id)
         else:
             result = collect.accept(ws.state, ws.keyring, kind, items, token_id=token.token_id)
+        # stock and "just bought" count on the request path at once, not after a refresh
+        accepted = [False] * len(items)
+        for item in result.items:
+            accepted[item.index] = item.status == "accepted"
+        online.note_accepted(ws.state, kind, items, accepted)
         return _answer(result)
 
     route.__name__ = f"post_{kind}"

@@ -1,0 +1,216 @@
+"""Content-based recommendation: items like the member's, by what the catalogue says.
+
+Each item is a bag of field-prefixed terms — ``cat:`` category, ``sub:`` subcategory,
+``brand:``, one ``tag:`` per tag and ``name:`` per word of the name — so that a brand
+never matches a word of a name. Chinese runs of a name are cut into words by jieba
+(dictionary and HMM segmentation, github.com/fxsjy/jieba); other words are lower-cased.
+Terms are weighted by TF-IDF with sublinear term frequency (Salton & Buckley, "Term
+weighting approaches in automatic text retrieval", 1988), rows normalised, so the
+item × item similarity is the cosine. Each item keeps its ``neighbours`` most similar
+items; a member's score for a candidate sums, over the items they have, their weight
+times the similarity. Nothing here needs anyone to have touched the candidate, which
+is how new items enter lists.
+
+Without a catalogue the text is the interactions' category alone: the member's
+categories, their most popular items first (equal similarities go to the item more
+members chose, see :func:`_nearest`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from memberlens.core.errors import UsageError
+from memberlens.recommend._algorithms import Floats, Ints, Recommender, explain_by_item
+from memberlens.recommend._interactions import UNKNOWN, Interactions
+from memberlens.recommend._products import Products
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A run of Chinese characters (cut by jieba), or a run of other letters and digits.
+_RUNS = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+_TAG_SEPARATORS = re.compile(r"[,;、；|]")
+
+
+def _value(text: object) -> str:
+    """A field value as one term: NFKC (full-width letters become ASCII), case-folded,
+    inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+class _Words:
+    """Words of a name: jieba for Chinese runs, lower-cased runs of letters and digits
+    otherwise (single letters dropped). jieba is loaded on first Chinese text only."""
+
+    def __init__(self) -> None:
+        self._jieba: Any = None
+
+    def __call__(self, text: str) -> Iterator[str]:
+        for chinese, other in _RUNS.findall(_value(text)):
+            if chinese:
+                yield from (w for w in self._tokenizer().lcut(chinese) if w.strip())
+            elif len(other) > 1 or other.isdigit():
+                yield other
+
+    def _tokenizer(self) -> Any:
+        if self._jieba is None:
+            import jieba  # a second or so to load its dictionary: only when needed
+
+            # Its dictionary ships in the package; the prefix-dictionary cache goes to
+            # the temporary directory (jieba's default). Keep its progress lines quiet.
+            jieba.setLogLevel(logging.WARNING)
+            self._jieba = jieba.Tokenizer()
+        return self._jieba
+
+
+def _nearest(
+    vectors: sparse.csr_matrix, n: int, popularity: Floats, budget: int = 4_000_000
+) -> sparse.csr_matrix:
+    """Per row of ``vectors`` (unit rows), its ``n`` most similar other rows by cosine;
+    equal similarities go to the more popular row, then the smaller index.
+
+    The item × item product is formed in blocks of rows of at most about ``budget``
+    cells (a large category makes a dense block), each cut to ``n`` per row at once.
+    """
+    items = vectors.shape[0]
+    upper = vectors.T.tocsr()
+    # cells of a row of the product: at most the items sharing each of its terms
+    cost = np.cumsum((vectors != 0).astype(np.int64) @ np.diff(upper.indptr))
+    rows, cols, vals = [], [], []
+    start = 0
+    while start < items:
+        spent = cost[start - 1] if start else 0
+        end = max(int(np.searchsorted(cost, spent + budget, side="right")), start + 1)
+        block = (vectors[start:end] @ upper).tocoo()
+        row, col = block.row + start, block.col
+        # rounding makes equal texts tie exactly whatever the order of summation
+        sim = np.round(block.data, 12)
+        other = (row != col) & (sim > 0)
+        row, col, sim = row[other], col[other], sim[other]
+        order = np.lexsort((col, -popularity[col], -sim, row))
+        starts = np.searchsorted(row[order], row[order], side="left")
+        kept = order[np.arange(len(order)) - starts < n]
+        rows.append(row[kept])
+        cols.append(col[kept])
+        vals.append(sim[kept])
+        start = end
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(items, items),
+    )
+
+
+class Content(Recommender):
+    """TF-IDF over the catalogue's category, subcategory, brand, tags and name words;
+    cosine between items, each item's ``neighbours`` nearest kept.
+
+    Parameters
+    ----------
+    products
+        The catalogue aligned to the interactions' items (``load_products``); without
+        it, an item's text is its category in the interactions.
+    neighbours
+        How many similar items each item passes its weight to.
+
+    Examples
+    --------
+    >>> model = Content(products).fit(train, data)  # doctest: +SKIP
+    >>> model.explain(0, 7)  # doctest: +SKIP
+    'like 农夫山泉 天然矿泉水 550ml'
+    """
+
+    name = "content"
+    NEIGHBOURS: ClassVar[int] = 50
+    GRID = ({}, {"neighbours": 200})
+    # Scores are multiplied by 1 + TIE × (popularity / the largest): among items equally
+    # like the member's, the one more members chose first; never more than a tie-break.
+    TIE: ClassVar[float] = 1e-6
+
+    def __init__(self, products: Products | None = None, neighbours: int | None = None) -> None:
+        super().__init__()
+        self.products = products
+        self.neighbours = self.NEIGHBOURS if neighbours is None else neighbours
+
+    def params(self) -> dict[str, object]:
+        return {"neighbours": self.neighbours}
+
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> Content:
+        super().fit(train, data)
+        if self.products is not None and len(self.products) != len(data.items):
+            raise UsageError(
+                f"content: the catalogue has {len(self.products)} items, the interactions "
+                f"{len(data.items)}; build it for these interactions with "
+                "load_products(warehouse, data)"
+            )
+        counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
+        self.popularity_ = counts / max(counts.max(initial=0.0), 1.0)
+        self.vectors_ = self._vectorise(self._documents(data))
+        self.similar_ = _nearest(self.vectors_, self.neighbours, self.popularity_)
+        # row i: how much each item j speaks for i (scores are train @ similar_)
+        self.explained_by_ = self.similar_.T.tocsr()
+        return self
+
+    def _documents(self, data: Interactions) -> list[tuple[str, ...]]:
+        """Per item: name, category, subcategory, brand, tags (empty when unknown)."""
+        known = [data.categories[c] if c != UNKNOWN else "" for c in data.category.tolist()]
+        p = self.products
+        if p is None:
+            return [("", category, "", "", "") for category in known]
+        return [
+            (str(p.name[i]), str(p.category[i] or known[i]), str(p.subcategory[i]),
+             str(p.brand[i]), str(p.tags[i]))
+            for i in range(len(p))
+        ]  # fmt: skip
+
+    def _vectorise(self, documents: list[tuple[str, ...]]) -> sparse.csr_matrix:
+        words = _Words()
+
+        def terms(document: tuple[str, ...]) -> list[str]:
+            name, category, subcategory, brand, tags = document
+            found = [f"name:{w}" for w in words(name)]
+            fields = (("cat", category), ("sub", subcategory), ("brand", brand))
+            found += [f"{field}:{_value(v)}" for field, v in fields if _value(v)]
+            return found + [f"tag:{t}" for t in map(_value, _TAG_SEPARATORS.split(tags)) if t]
+
+        bags = [terms(d) for d in documents]
+        if not any(bags):
+            return sparse.csr_matrix((len(documents), 0))
+        tfidf = TfidfVectorizer(analyzer=_same, sublinear_tf=True, dtype=np.float64)
+        return sparse.csr_matrix(tfidf.fit_transform(bags))
+
+    def scores(self, users: Ints) -> Floats:
+        train, _ = self._fitted()
+        block = np.asarray((train[users] @ self.similar_).todense(), dtype=np.float64)
+        tied: Floats = block * (1.0 + self.TIE * self.popularity_)
+        return tied
+
+    def explain(self, user: int, item: int) -> str:
+        return self.explain_many(user, np.asarray([item]))[0]
+
+    def explain_many(self, user: int, items: Ints) -> list[str]:
+        return explain_by_item(
+            self, self.explained_by_, user, items, "like {}", otherwise="like what you chose before"
+        )
+
+    ANCHOR_REASON = "similar to {}"
+
+    def item_to_item(self) -> sparse.csr_matrix:
+        return self.similar_
+
+    def label(self, item: int) -> str:
+        """Its catalogue name, else a label list building set (``labels``), else its id."""
+        if self.products is not None:
+            return self.products.label(item)
+        return super().label(item)
+
+
+def _same(terms: list[str]) -> list[str]:
+    """The analyzer: documents arrive as their terms already."""
+    return terms

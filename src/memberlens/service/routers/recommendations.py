@@ -1,0 +1,137 @@
+"""Recommendations on the request path: a member's list, a product's similar items.
+
+Answers read the online tables only (state DB, never the warehouse), so a running
+refresh never slows them: the lists the last refresh published, with the request-time
+rules applied on top — consent to personalisation, stock now, just bought.
+Members are named by the application's own key (``{source}/{source_member_key}``) or
+by memberlens's member id.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
+
+from memberlens import online
+from memberlens.accounts import Scope, TokenInfo
+from memberlens.core.errors import ConfigError
+from memberlens.service._deps import WorkspaceDep, token_with
+from memberlens.service._problems import Problem
+
+router = APIRouter(tags=["recommendations"])
+Reader = Annotated[TokenInfo, Depends(token_with(Scope.RECOMMENDATIONS_READ))]
+SourceArg = Annotated[
+    str, Path(min_length=1, max_length=64, description="The application's source name.")
+]
+KeyArg = Annotated[
+    str, Path(min_length=1, max_length=200, description="The application's own member key.")
+]
+ScenarioArg = Annotated[
+    str, Query(min_length=1, max_length=64, description="A scenario of recommend.toml.")
+]
+KArg = Annotated[
+    int | None,
+    Query(ge=1, le=200, description="How many items (default: the scenario's k)."),
+]
+
+
+class ItemOut(BaseModel):
+    rank: int
+    product_id: str
+    name: str
+    category: str
+    score: float
+    reason: str
+    algorithm: str
+
+
+class RecommendationsOut(BaseModel):
+    """``personalised`` is false when the member refused personalisation or has no list
+    of their own yet; ``lists`` names the lists the items came from (member id,
+    ``@city:…``, ``@region:…``, ``@all``, ``@item:…``)."""
+
+    scenario: str
+    member_id: str | None
+    personalised: bool
+    consent_code: str
+    lists: list[str]
+    as_of: str | None
+    items: list[ItemOut]
+
+
+def _served(call: Any, **kwargs: Any) -> RecommendationsOut:
+    try:
+        served: online.Served = call(**kwargs)
+    except ConfigError as exc:
+        raise Problem(404, "Unknown scenario", str(exc), code="UNKNOWN_SCENARIO") from exc
+    except ValueError as exc:
+        raise Problem(422, "Wrong kind of scenario", str(exc), code="SCENARIO_KIND") from exc
+    return RecommendationsOut(**served.to_json())
+
+
+def _for_member(ws: Any, scenario: str, k: int | None, **who: str) -> RecommendationsOut:
+    return _served(
+        online.recommendations_now,
+        state=ws.state,
+        scenarios=ws.scenarios(),
+        scenario=scenario,
+        k=k,
+        consent=ws.settings.consent,
+        **who,
+    )
+
+
+@router.get(
+    "/members/{source}/{source_member_key}/recommendations",
+    response_model=RecommendationsOut,
+    summary="A member's recommendations for a scenario, by the application's own key",
+)
+def member_recommendations(
+    ws: WorkspaceDep,
+    _: Reader,
+    source: SourceArg,
+    source_member_key: KeyArg,
+    scenario: ScenarioArg = "home",
+    k: KArg = None,
+) -> RecommendationsOut:
+    """The member's precomputed list with consent, stock and just-bought applied now."""
+    return _for_member(ws, scenario, k, source=source, source_member_key=source_member_key)
+
+
+@router.get(
+    "/members/{member_id}/recommendations",
+    response_model=RecommendationsOut,
+    summary="A member's recommendations for a scenario, by member id",
+)
+def member_recommendations_by_id(
+    ws: WorkspaceDep,
+    _: Reader,
+    member_id: Annotated[str, Path(min_length=1, max_length=64)],
+    scenario: ScenarioArg = "home",
+    k: KArg = None,
+) -> RecommendationsOut:
+    """As the route by application key, for a memberlens member id."""
+    return _for_member(ws, scenario, k, member_id=member_id)
+
+
+@router.get(
+    "/products/{product_id}/similar",
+    response_model=RecommendationsOut,
+    summary="Items similar to a product (an item scenario such as `similar`)",
+)
+def similar_items(
+    ws: WorkspaceDep,
+    _: Reader,
+    product_id: Annotated[str, Path(min_length=1, max_length=128)],
+    scenario: ScenarioArg = "similar",
+    k: KArg = None,
+) -> RecommendationsOut:
+    """The product's precomputed list, out-of-stock items left out."""
+    return _served(
+        online.similar_now,
+        state=ws.state,
+        scenarios=ws.scenarios(),
+        scenario=scenario,
+        product_id=product_id,
+        k=k,
+    )
