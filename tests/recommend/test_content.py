@@ -18,7 +18,7 @@ import pytest
 
 from memberlens.core.errors import UsageError
 from memberlens.recommend import Content, Popularity, top_k
-from memberlens.recommend._evaluate import model_factory, evaluate
+from memberlens.recommend._evaluate import evaluate, model_factory
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._products import Products
 

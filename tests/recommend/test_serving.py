@@ -65,6 +65,11 @@ k = 3
 algorithm = "auto"
 k = 3
 
+[scenarios.discover]
+algorithm = "popularity"
+k = 5
+novelty_share = 0.5
+
 [scenarios.similar]
 anchor = "item"
 algorithm = "item_knn"
@@ -181,6 +186,29 @@ def test_cold_start_members_get_their_city_and_strangers_everyone(
     assert stranger["member_id"] is None and stranger["lists"] == ["@all"]
 
 
+def test_new_items_enter_through_content_similarity(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    """m2 (a mug) and n1 (a book) are in the catalogue but nobody touched them; c2 is
+    out of stock. s3 has m1 and b1: popularity offers b2 2, c1 2, b3 1; a new item
+    scores half the member's best score (m1's 3) times its content similarity relative
+    to the best new match — m2 (mugs, and "mug" in the name, like m1) 1.5, n1 (books
+    only, like b1) less than b3's 1."""
+    client, auth = api
+    body = ask(client, auth, "s3", scenario="discover")
+    assert ids(body) == ["b2", "c1", "m2", "b3", "n1"]
+    reasons = {i["product_id"]: i["reason"] for i in body["items"]}
+    assert reasons["m2"] == "new — like Blue mug" and reasons["n1"] == "new — like Dune"
+    # No novelty share, no new items: home lists only what has evidence.
+    assert "n1" not in ids(ask(client, auth, "s3", scenario="home", k=10))
+    # A new item's similar items come from content: the other books, the more
+    # popular first on equal similarity.
+    answer = client.get("/api/v1/products/n1/similar", headers=auth).json()
+    assert ids(answer) == ["b1", "b2", "b3"]
+    assert answer["items"][0]["reason"] == "similar to New novel"
+    assert answer["items"][0]["algorithm"] == "content"
+
+
 def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]]) -> None:
     client, auth = api
     answer = client.get("/api/v1/products/m1/similar", headers=auth)
@@ -190,7 +218,9 @@ def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]
     assert set(ids(body)) == {"c1", "b1"}
     assert body["items"][0]["reason"] == "often chosen with Blue mug"
     unknown = client.get("/api/v1/members/pos/s1/recommendations?scenario=nope", headers=auth)
-    assert unknown.status_code == 404 and "home, auto, similar" in unknown.json()["detail"]
+    assert (
+        unknown.status_code == 404 and "home, auto, discover, similar" in unknown.json()["detail"]
+    )
     wrong = client.get("/api/v1/members/pos/s1/recommendations?scenario=similar", headers=auth)
     assert wrong.status_code == 422
     no_scope = client.get("/api/v1/members/pos/s1/recommendations")
@@ -229,4 +259,7 @@ def test_the_cli_shows_what_the_api_serves(shop: Path) -> None:
     wrong = cli("recommend", "show", member, "-w", str(shop), "--scenario", "similar")
     assert wrong.returncode == 2 and "item scenario" in wrong.stderr
     unknown = cli("recommend", "similar", "m1", "-w", str(shop), "--scenario", "nope")
-    assert unknown.returncode == 2 and "the scenarios are: home, auto, similar" in unknown.stderr
+    assert (
+        unknown.returncode == 2
+        and "the scenarios are: home, auto, discover, similar" in unknown.stderr
+    )

@@ -56,6 +56,7 @@ from memberlens.recommend._scenarios import (
 )
 from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
 from memberlens.recommend._step import compute_recommendations, read_lists
+from memberlens.recommend._views import list_counts, most_recommended, product_facts
 
 __all__ = [
     "ALGORITHMS",
@@ -91,11 +92,14 @@ __all__ = [
     "default_scenarios_text",
     "evaluate",
     "leave_last_out",
+    "list_counts",
     "load_interactions",
     "load_products",
     "load_scenarios",
+    "most_recommended",
     "paired_difference",
     "parse_scenarios",
+    "product_facts",
     "read_lists",
     "register_choice",
     "register_evaluation",

@@ -58,6 +58,7 @@ REFRESH_CHOICES = ("popularity", "category", "item_knn", "blend", "rrf")
 _CHUNK = 1024
 
 Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 LIST_COLUMNS = ("scenario", "list_id", "rank", "product_id", "score", "reason", "algorithm")
 
 
@@ -258,6 +259,9 @@ class _Builder:
         self.trending = np.asarray(self.train.sum(axis=0)).ravel()
         counts = np.asarray((self.train > 0).sum(axis=0), dtype=np.float64).ravel()
         self.novel = long_tail(counts)
+        # catalogue products nobody has touched yet: they enter through content
+        self.new = (counts == 0) & products.listed
+        self._content: Recommender | None = None
         self.category = data.category
         self.auto = functools.cache(auto)
         self.progress = progress
@@ -332,13 +336,38 @@ class _Builder:
         pins = self._pins(scenario)
         return with_pins(order, pins, allowed)[:, :width], scores, pins
 
+    def content(self) -> Recommender:
+        """Content similarity over the catalogue, fitted once (for new items)."""
+        if self._content is None:
+            self._content = model_factory("content", {}, self.products)()
+            self._content.fit(self.train, self.data)
+            self._content.labels = self.labels
+        return self._content
+
+    def with_new_items(self, scores: Floats, block: Ints) -> Floats:
+        """New items' scores from content similarity to what each member has: half the
+        member's best score times the item's similarity relative to the member's best
+        new-item match — enough to compete for the novelty share's places, never to
+        push out items with evidence above half the best."""
+        similar = self.content().scores(block)[:, self.new]
+        best_new = similar.max(axis=1, keepdims=True)
+        best = np.maximum(scores, 0).max(axis=1, keepdims=True)
+        relative = np.divide(similar, best_new, out=np.zeros_like(similar), where=best_new > 0)
+        scores = scores.copy()
+        scores[:, self.new] = 0.5 * best * relative
+        return scores
+
     def member_lists(self, scenario: Scenario, out: Lists) -> int:
         model, label = self.model(scenario)
         users = np.arange(len(self.data.users), dtype=np.int64)
+        new = self.new.any() and scenario.novelty_share > 0
         written = 0
         for start in range(0, len(users), _CHUNK):
             block = users[start : start + _CHUNK]
-            ordered, scores, pins = self._shape(scenario, model.scores(block), block)
+            scores = model.scores(block)
+            if new:
+                scores = self.with_new_items(scores, block)
+            ordered, scores, pins = self._shape(scenario, scores, block)
             chosen = [ordered[row][ordered[row] >= 0] for row in range(len(block))]
             said = model.explain_block(block, chosen)
             for row, user in enumerate(block.tolist()):
@@ -346,6 +375,11 @@ class _Builder:
                 if not len(items):
                     continue
                 reasons = said[row]
+                if new and self.new[items].any():
+                    fresh = np.flatnonzero(self.new[items])
+                    texts = self.content().explain_many(user, items[fresh])
+                    for at, text in zip(fresh.tolist(), texts, strict=True):
+                        reasons[at] = f"new — {text}"
                 reasons = [
                     "an editor's pick" if i in pins else r
                     for i, r in zip(items.tolist(), reasons, strict=True)
@@ -400,25 +434,33 @@ class _Builder:
         similar = model.item_to_item()
         if similar is None:
             raise ConfigError(f"{scenario.algorithm} has no item-to-item similarity")
+        # Items the scenario's model knows nothing about (new items, for a model of
+        # behaviour) get their content neighbours instead, when there is a catalogue.
+        fill = self.products.listed.any() and model.name != "content"
         written = 0
         anchors = np.arange(len(self.data.items), dtype=np.int64)
         for start in range(0, len(anchors), _CHUNK):
             block = anchors[start : start + _CHUNK]
             scores = np.asarray(similar[block].todense(), dtype=np.float64)
+            empty = np.asarray((scores > 0).sum(axis=1) == 0)
+            if fill and empty.any():
+                nearest = self.content().item_to_item()
+                assert nearest is not None  # content is an item-to-item model
+                scores[empty] = np.asarray(nearest[block[empty]].todense())
             scores[np.arange(len(block)), block] = 0.0  # never the item itself
             ordered, scores, _ = self._shape(scenario, scores, None)
             for row, anchor in enumerate(block.tolist()):
                 items = ordered[row][ordered[row] >= 0][: scenario.k * 2]
                 if not len(items):
                     continue
-                name = self.labels[anchor]
+                source = self.content() if fill and empty[row] else model
                 out.add(
                     scenario.name,
                     f"@item:{self.data.items[anchor]}",
                     self.data.items[items].tolist(),
                     scores[row, items].tolist(),
-                    [model.ANCHOR_REASON.format(name)] * len(items),
-                    label,
+                    [source.ANCHOR_REASON.format(self.labels[anchor])] * len(items),
+                    label if source is model else "content",
                 )
                 written += 1
         return written

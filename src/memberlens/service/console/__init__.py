@@ -7,6 +7,7 @@ from memberlens.service.console import (
     _dictionary,
     _members,
     _predictions_page,
+    _recommendations_page,
     _routes,
     _segments_page,
 )
@@ -23,3 +24,4 @@ def install(app: FastAPI, api_prefix: str) -> None:
     _dictionary.install(app, api_prefix)
     _segments_page.install(app, api_prefix)
     _predictions_page.install(app, api_prefix)
+    _recommendations_page.install(app, api_prefix)

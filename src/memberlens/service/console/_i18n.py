@@ -356,6 +356,153 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "not measured yet (each refresh measures it)",
         "zh-CN": "尚未测量（每次刷新时测量）",
     },
+    # recommendations: the member page's lists, the evaluation report, similar items
+    "recommendations": {"en": "Recommendations", "zh-CN": "推荐"},
+    "recommendations_report": {"en": "Evaluation and scenarios", "zh-CN": "评估与场景"},
+    "similar_items": {"en": "Similar items", "zh-CN": "相似商品"},
+    "rank": {"en": "Rank", "zh-CN": "排名"},
+    "product_name": {"en": "Product name", "zh-CN": "商品名称"},
+    "score": {"en": "Score", "zh-CN": "得分"},
+    "algorithm": {"en": "Algorithm", "zh-CN": "算法"},
+    "scenario": {"en": "Scenario", "zh-CN": "场景"},
+    "rec_personalised": {
+        "en": "personalised: the member's own list",
+        "zh-CN": "个性化：会员专属列表",
+    },
+    "rec_fallback_city": {
+        "en": "not personalised: trending in the city {place}",
+        "zh-CN": "非个性化：城市“{place}”的热门商品",
+    },
+    "rec_fallback_region": {
+        "en": "not personalised: trending in the region {place}",
+        "zh-CN": "非个性化：地区“{place}”的热门商品",
+    },
+    "rec_fallback_all": {
+        "en": "not personalised: trending everywhere",
+        "zh-CN": "非个性化：全站热门商品",
+    },
+    "rec_no_consent": {
+        "en": "the member has not consented to personalisation",
+        "zh-CN": "会员未同意个性化推荐",
+    },
+    "rec_empty_list": {
+        "en": "Nothing left after the request-time rules (out of stock, just bought).",
+        "zh-CN": "经实时规则（缺货、刚购买）过滤后没有可推荐的商品。",
+    },
+    "rec_no_list": {
+        "en": "No list for this scenario yet: run a refresh.",
+        "zh-CN": "该场景尚无列表：请运行刷新。",
+    },
+    "no_recommendations": {
+        "en": "No recommendation lists published yet: run `memberlens refresh` to compute "
+        "and publish them.",
+        "zh-CN": "尚未发布推荐列表：请运行 `memberlens refresh` 计算并发布。",
+    },
+    "no_member_scenarios": {
+        "en": "recommend.toml declares no member scenario.",
+        "zh-CN": "recommend.toml 中没有面向会员的场景。",
+    },
+    "auto_choice": {"en": "What “auto” stands for", "zh-CN": "“auto” 所代表的算法"},
+    "chosen_by_evaluate": {
+        "en": "chosen by `memberlens recommend evaluate` (best NDCG on validation)",
+        "zh-CN": "由 `memberlens recommend evaluate` 选定（验证集 NDCG 最佳）",
+    },
+    "chosen_by_refresh": {
+        "en": "chosen by a refresh on a validation split of its data",
+        "zh-CN": "由刷新在其数据的验证集上选定",
+    },
+    "settings": {"en": "Settings", "zh-CN": "参数"},
+    "default_settings": {"en": "the algorithm's defaults", "zh-CN": "算法默认参数"},
+    "validation_ndcg": {"en": "NDCG@{k} on validation", "zh-CN": "验证集 NDCG@{k}"},
+    "no_auto": {
+        "en": "Nothing chosen for “auto” yet: run `memberlens recommend evaluate` (it "
+        "registers its default), or the next refresh chooses on a validation split.",
+        "zh-CN": "尚未为 “auto” 选定算法：请运行 `memberlens recommend evaluate`（会登记其"
+        "默认算法），或由下次刷新在验证集上选定。",
+    },
+    "evaluation": {"en": "Offline evaluation", "zh-CN": "离线评估"},
+    "evaluation_intro": {
+        "en": "Split {split} (seed {seed}): {users} test members, {items} held-out items; "
+        "metrics at k = {k}, 95% bootstrap intervals in brackets.",
+        "zh-CN": "切分方式 {split}（种子 {seed}）：{users} 位测试会员，{items} 个留出商品；"
+        "指标取 k = {k}，括号内为 95% 自助法区间。",
+    },
+    "evaluation_note": {
+        "en": "The default (highlighted) has the best NDCG on a validation split carved from "
+        "the training part; the test figures are reported once, never used to choose.",
+        "zh-CN": "默认算法（高亮）是在训练部分切出的验证集上 NDCG 最佳者；测试集指标仅用于"
+        "报告，不参与选择。",
+    },
+    "no_evaluation": {
+        "en": "No evaluation registered: run `memberlens recommend evaluate` to compare every "
+        "algorithm on held-out interactions; its default becomes what “auto” stands for.",
+        "zh-CN": "尚未登记评估：请运行 `memberlens recommend evaluate`，在留出的交互数据上"
+        "比较全部算法；其默认算法即成为 “auto” 所代表的算法。",
+    },
+    "default_marker": {"en": "default", "zh-CN": "默认"},
+    "vs_popularity": {"en": "NDCG vs popularity", "zh-CN": "NDCG 相对热门基线"},
+    "vs_pop_better": {"en": "better", "zh-CN": "更好"},
+    "vs_pop_worse": {"en": "worse", "zh-CN": "更差"},
+    "vs_pop_unclear": {"en": "no clear difference", "zh-CN": "无明显差异"},
+    "fit_seconds": {"en": "Fit (s)", "zh-CN": "训练耗时（秒）"},
+    "ndcg_chart": {
+        "en": "NDCG@{k} per algorithm (95% interval)",
+        "zh-CN": "各算法 NDCG@{k}（95% 区间）",
+    },
+    "scenarios": {"en": "Scenarios", "zh-CN": "推荐场景"},
+    "anchor": {"en": "Lists per", "zh-CN": "列表对象"},
+    "anchor_member": {"en": "member", "zh-CN": "会员"},
+    "anchor_item": {"en": "product", "zh-CN": "商品"},
+    "novelty_share": {"en": "Novelty share", "zh-CN": "新颖商品占比"},
+    "lists_col": {"en": "Lists in the newest snapshot", "zh-CN": "最新快照中的列表数"},
+    "lists_breakdown": {
+        "en": "{members} members' own, {fallbacks} fallbacks",
+        "zh-CN": "会员专属 {members} 个，兜底 {fallbacks} 个",
+    },
+    "no_lists": {
+        "en": "No lists computed yet: run a refresh.",
+        "zh-CN": "尚未计算推荐列表：请运行刷新。",
+    },
+    "similar_intro": {
+        "en": "A product's similar items as the API serves them now; items out of stock now "
+        "are left out.",
+        "zh-CN": "某商品的相似商品，与 API 当前返回的一致；当前缺货的商品不显示。",
+    },
+    "product_id": {"en": "Product id", "zh-CN": "商品 ID"},
+    "show": {"en": "Show", "zh-CN": "查看"},
+    "starting_points": {
+        "en": "Most recommended (newest snapshot)",
+        "zh-CN": "最常被推荐的商品（最新快照）",
+    },
+    "in_lists": {"en": "in {n} lists", "zh-CN": "出现在 {n} 个列表中"},
+    "similar_to": {"en": "Similar to {product}", "zh-CN": "与“{product}”相似的商品"},
+    "catalogue_facts": {"en": "In the catalogue", "zh-CN": "商品目录信息"},
+    "price": {"en": "price", "zh-CN": "价格"},
+    "stock": {"en": "Stock", "zh-CN": "库存"},
+    "in_stock": {"en": "in stock", "zh-CN": "有货"},
+    "out_of_stock": {"en": "out of stock", "zh-CN": "缺货"},
+    "stock_unknown": {"en": "stock unknown", "zh-CN": "库存未知"},
+    "unknown_product": {
+        "en": "{product} is not in the imported catalogue.",
+        "zh-CN": "导入的商品目录中没有 {product}。",
+    },
+    "similar_stock_note": {
+        "en": "Every item shown is in stock now: the list leaves out what is not.",
+        "zh-CN": "所列商品当前均有货：缺货商品已被排除。",
+    },
+    "no_similar": {
+        "en": "No similar items for {product} in {scenario}: it has no list in the last "
+        "refresh (nobody chose it together with another product, or it is new), or every "
+        "similar item is out of stock now.",
+        "zh-CN": "{scenario} 场景中没有与 {product} 相似的商品：上次刷新未为其生成列表"
+        "（没有会员同时选择过它和其他商品，或它是新商品），或相似商品当前均缺货。",
+    },
+    "no_item_scenario": {
+        "en": 'recommend.toml declares no item scenario: add one with anchor = "item" '
+        "(docs/recommendations.md), then refresh.",
+        "zh-CN": 'recommend.toml 中没有面向商品的场景：请添加 anchor = "item" 的场景'
+        "（见 docs/recommendations.md），然后刷新。",
+    },
 }
 
 

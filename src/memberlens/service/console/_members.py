@@ -19,6 +19,7 @@ from memberlens.service._deps import WorkspaceDep
 from memberlens.service._problems import Problem, problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need, viewer
+from memberlens.service.console._recommendations_page import member_lists
 from memberlens.service.console._routes import render
 
 pages = APIRouter(include_in_schema=False)
@@ -92,6 +93,7 @@ def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str)
         prof=prof,
         timeline=profile.timeline(card, prof),
         predictions=_predictions(request, ws, member_id),
+        recommendations=member_lists(ws, member_id),
     )
 
 
@@ -113,7 +115,8 @@ def members_json(
         "view is audited. `profile` holds what the latest refresh derived: features "
         "with their dictionary text, tags with weights, tier and points history, the "
         "points ledger, feedback and messages (newest first); `timeline` merges orders, "
-        "events, feedback and messages, newest first."
+        "events, feedback and messages, newest first; `recommendations` holds each member "
+        "scenario's list as the recommendations API serves it now."
     ),
 )
 def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
@@ -126,6 +129,7 @@ def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) 
         "profile": derived.to_json(),
         "timeline": profile.timeline(card, derived),
         "predictions": _predictions(request, ws, member_id),
+        "recommendations": member_lists(ws, member_id).lists,
     }
 
 
