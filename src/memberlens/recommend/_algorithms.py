@@ -330,15 +330,24 @@ def explain_by_item(
     speaks most for it (``similar[candidate, item]``, times the user's weight of the
     item when ``weighted``), named in ``template``."""
     train, _ = model._fitted()
-    row = train[user]
-    if not len(row.indices) or not len(items):
+    have = train.indices[train.indptr[user] : train.indptr[user + 1]]
+    if not len(have) or not len(items):
         return [otherwise] * len(items)
-    links = similar[items][:, row.indices].toarray()
+    # links[i, j] = similar[items[i], have[j]], gathered from the rows without a
+    # column slice (which would convert the matrix to columns on every call)
+    column = np.full(similar.shape[1], -1, dtype=np.int64)
+    column[have] = np.arange(len(have))
+    rows = similar[items]
+    at = column[rows.indices]
+    hit = at >= 0
+    owner = np.repeat(np.arange(len(items)), np.diff(rows.indptr))
+    links = np.zeros((len(items), len(have)))
+    links[owner[hit], at[hit]] = rows.data[hit]
     if weighted:
-        links = links * row.data
+        links = links * train.data[train.indptr[user] : train.indptr[user + 1]]
     best = links.argmax(axis=1)
     return [
-        template.format(model.label(row.indices[j])) if links[i, j] > 0 else otherwise
+        template.format(model.label(int(have[j]))) if links[i, j] > 0 else otherwise
         for i, j in enumerate(best.tolist())
     ]
 

@@ -60,6 +60,8 @@ class Association(Recommender):
     name = "association"
     GRID = ({}, {"min_count": 5}, {"combine": "sum"})
 
+    DENSE_UP_TO = 4_000  # items: a dense rule matrix of at most 4,000² floats
+
     def __init__(
         self,
         products: Products | None = None,
@@ -98,6 +100,9 @@ class Association(Recommender):
         self.count_, self.confidence_, self.lift_ = rules(count), rules(confidence), rules(lift)
         # row i: the confidence of each rule j → i (what explains i)
         self.explained_by_ = self.confidence_.T.tocsr()
+        # a small catalogue's rules fit in memory densely: a row max is then cheap
+        small = self.confidence_.shape[0] <= self.DENSE_UP_TO
+        self.dense_ = self.confidence_.toarray() if small else None
         return self
 
     def _check(self, data: Interactions) -> None:
@@ -118,9 +123,14 @@ class Association(Recommender):
         if self.combine == "sum":
             return np.asarray((have @ self.confidence_).todense(), dtype=np.float64)
         block = np.zeros((len(users), len(data.items)))
+        dense = self.dense_
         for row in range(len(users)):
             mine = have.indices[have.indptr[row] : have.indptr[row + 1]]
-            if len(mine):
+            if not len(mine):
+                continue
+            if dense is not None:
+                block[row] = dense[mine].max(axis=0)
+            else:
                 block[row] = self.confidence_[mine].max(axis=0).toarray().ravel()
         return block
 

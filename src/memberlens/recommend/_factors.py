@@ -21,6 +21,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from memberlens.recommend._algorithms import Recommender
+from memberlens.recommend._batch import Floats32, Ints32, Progress, factor_top_k
 from memberlens.recommend._interactions import Interactions
 
 Ints = npt.NDArray[np.int64]
@@ -61,6 +62,32 @@ class _Factors(Recommender):
     def scores(self, users: Ints) -> Floats:
         scored: Floats = self.user_factors[users] @ self.item_factors.T
         return scored
+
+    def top_k_batch(
+        self,
+        users: Ints | None,
+        k: int,
+        *,
+        exclude: sparse.csr_matrix | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[Ints32, Floats32]:
+        """Each user's ``k`` best items and their scores for a whole member base, in
+        float32 and bounded memory (:func:`~memberlens.recommend._batch.factor_top_k`).
+
+        ``users=None`` scores every user; ``exclude`` has one row per user of the
+        training matrix (``self.train`` leaves out what they already have). Unlike
+        :meth:`recommend`, items scoring 0 or less stay in the lists; a list with fewer
+        than ``k`` eligible items ends with item ``-1``, score ``-inf``.
+        """
+        self._fitted()
+        return factor_top_k(
+            self.user_factors,
+            self.item_factors,
+            k,
+            exclude=exclude,
+            users=users,
+            progress=progress,
+        )
 
     def explain(self, user: int, item: int) -> str:
         return "members with tastes like yours chose it"
