@@ -52,6 +52,24 @@ def _wait_up(url: str, deadline_s: float = 60) -> None:
     raise SystemExit("the server did not start")
 
 
+def _start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`memberlens serve` on a free loopback port, rate limits out of the way; the
+    process and the API's base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MEMBERLENS_SERVER__RATE_PER_TOKEN": "100000",
+        "MEMBERLENS_SERVER__BURST": "100000",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "memberlens", "serve", "--port", str(port), "-w", str(root)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}/api/v1"
+
+
 def _worker(
     base: str,
     token: str,
@@ -91,19 +109,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         _, token = accounts.create_token(
             ws.state, name="bench", scopes=["events:write"], actor="bench"
         )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MEMBERLENS_SERVER__RATE_PER_TOKEN": "100000",
-        "MEMBERLENS_SERVER__BURST": "100000",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "memberlens", "serve", "--port", str(port), "-w", str(root)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
+    server, base = _start_server(root)
     latencies: list[float] = []
     counts: list[int] = []
     try:

@@ -19,13 +19,14 @@ stock and "just bought" current between refreshes.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 
 from memberlens.core.clock import utc_now
 from memberlens.core.settings import ConsentSettings
@@ -193,25 +194,67 @@ def note_accepted(
             )
 
 
+# The request path's statements, built once: a handful of small indexed reads whose
+# Python-side cost (statement building, ORM objects) outweighed SQLite's own work.
+_KEYS = (
+    OnlineMemberKeyRow.source,
+    OnlineMemberKeyRow.source_member_key,
+    OnlineMemberKeyRow.member_id,
+)
+_KEYS_BY_ID = select(*_KEYS).where(OnlineMemberKeyRow.member_id == bindparam("member_id"))
+_KEYS_BY_KEY = select(*_KEYS).where(
+    OnlineMemberKeyRow.member_id
+    == select(OnlineMemberKeyRow.member_id)
+    .where(
+        OnlineMemberKeyRow.source == bindparam("source"),
+        OnlineMemberKeyRow.source_member_key == bindparam("key"),
+    )
+    .scalar_subquery()
+)
+_FALLBACK = select(RecommendationFallbackRow.list_id).where(
+    RecommendationFallbackRow.member_id == bindparam("member_id")
+)
+# A list's places with their product's facts (NULL when the product is not published).
+_LIST = (
+    select(
+        RecommendationRow.list_id,
+        RecommendationRow.product_id,
+        RecommendationRow.score,
+        RecommendationRow.reason,
+        RecommendationRow.algorithm,
+        RecommendationRow.as_of,
+        ProductRow.name,
+        ProductRow.category,
+        ProductRow.in_stock,
+    )
+    .outerjoin(ProductRow, ProductRow.product_id == RecommendationRow.product_id)
+    .where(
+        RecommendationRow.scenario == bindparam("scenario"),
+        RecommendationRow.list_id == bindparam("list_id"),
+    )
+    .order_by(RecommendationRow.rank)
+)
+
+
 def _member(
     s: Any, member_id: str | None, source: str | None, key: str | None
 ) -> tuple[str | None, list[tuple[str, str]]]:
     """The member id and all their (source, key) pairs, as published."""
     if member_id is None and source is not None and key is not None:
-        member_id = s.scalar(
-            select(OnlineMemberKeyRow.member_id).where(
-                OnlineMemberKeyRow.source == source, OnlineMemberKeyRow.source_member_key == key
-            )
-        )
-        if member_id is None:
+        found = s.execute(_KEYS_BY_KEY, {"source": source, "key": key}).all()
+        if not found:
             return None, [(source, key)]
-    keys = [
-        (r.source, r.source_member_key)
-        for r in s.scalars(
-            select(OnlineMemberKeyRow).where(OnlineMemberKeyRow.member_id == member_id)
-        )
-    ]
-    return member_id, keys
+        member_id = found[0].member_id
+    elif member_id is not None:
+        found = s.execute(_KEYS_BY_ID, {"member_id": member_id}).all()
+    else:
+        found = []
+    return member_id, [(r.source, r.source_member_key) for r in found]
+
+
+def _list(s: Any, scenario: str, list_id: str) -> Sequence[Any]:
+    rows: Sequence[Any] = s.execute(_LIST, {"scenario": scenario, "list_id": list_id}).all()
+    return rows
 
 
 def recommendations_now(
@@ -230,7 +273,7 @@ def recommendations_now(
     if chosen.anchor != "member":
         raise ValueError(f"{scenario} is an item scenario: ask for a product's list")
     k = k or chosen.k
-    with state.session() as s:
+    with state.engine.connect() as s:
         mid, keys = _member(s, member_id, source, source_member_key)
     if keys:
         decision = consent_now(
@@ -243,34 +286,30 @@ def recommendations_now(
         )
     else:
         decision = default_decision(mid, PERSONALISATION, "*", consent, as_of=None)
-    with state.session() as s:
+    with state.engine.connect() as s:
         # A member's own list, else (cold start, or no consent) a fallback: never a mix —
         # a fallback knows nothing of what the member bought already.
+        rows: Sequence[Any] = []
+        tried: set[str] = set()
         if decision.allowed and mid is not None:
-            fallback = s.get(RecommendationFallbackRow, mid)
-            order = [mid, fallback.list_id if fallback else EVERYONE, EVERYONE]
-        else:
-            order = [EVERYONE]
-        rows: Sequence[RecommendationRow] = []
-        for list_id in dict.fromkeys(order):
-            rows = s.scalars(
-                select(RecommendationRow)
-                .where(RecommendationRow.scenario == scenario, RecommendationRow.list_id == list_id)
-                .order_by(RecommendationRow.rank)
-            ).all()
-            if rows:
-                break
+            rows = _list(s, scenario, mid)
+            tried.add(mid)
+            if not rows:
+                fallback = s.execute(_FALLBACK, {"member_id": mid}).scalar()
+                if fallback is not None and fallback not in tried:
+                    rows = _list(s, scenario, fallback)
+                    tried.add(fallback)
+        if not rows and EVERYONE not in tried:
+            rows = _list(s, scenario, EVERYONE)
         just_bought = _just_bought(s, keys, {r.product_id for r in rows})
-        facts = _facts(s, {r.product_id for r in rows})
     again = scenarios.repurchasable(chosen)
     items: list[dict[str, Any]] = []
     for r in rows:
-        fact = facts.get(r.product_id)
-        if fact is not None and not fact.in_stock:
+        if r.in_stock is not None and not r.in_stock:  # published and out of stock now
             continue
-        if r.product_id in just_bought and (fact.category if fact else "") not in again:
+        if r.product_id in just_bought and (r.category or "") not in again:
             continue
-        items.append(_item(r, fact, len(items) + 1))
+        items.append(_item(r, len(items) + 1))
         if len(items) == k:
             break
     used = rows[0].list_id if rows else None
@@ -294,19 +333,13 @@ def similar_now(
         raise ValueError(f"{scenario} is a member scenario: ask for a member's list")
     k = k or chosen.k
     list_id = f"@item:{product_id}"
-    with state.session() as s:
-        rows = s.scalars(
-            select(RecommendationRow)
-            .where(RecommendationRow.scenario == scenario, RecommendationRow.list_id == list_id)
-            .order_by(RecommendationRow.rank)
-        ).all()
-        facts = _facts(s, {r.product_id for r in rows})
+    with state.engine.connect() as s:
+        rows = _list(s, scenario, list_id)
     items: list[dict[str, Any]] = []
     for r in rows:
-        fact = facts.get(r.product_id)
-        if fact is not None and not fact.in_stock:
+        if r.in_stock is not None and not r.in_stock:
             continue
-        items.append(_item(r, fact, len(items) + 1))
+        items.append(_item(r, len(items) + 1))
         if len(items) == k:
             break
     return Served(
@@ -320,38 +353,40 @@ def similar_now(
     )
 
 
+@functools.cache
+def _bought_by(n_keys: int) -> Any:
+    """Products bought since the publication by any of ``n_keys`` (source, key) pairs."""
+    return select(RecentPurchaseRow.product_id).where(
+        or_(
+            *[
+                and_(
+                    RecentPurchaseRow.source == bindparam(f"source{i}"),
+                    RecentPurchaseRow.source_member_key == bindparam(f"key{i}"),
+                )
+                for i in range(n_keys)
+            ]
+        )
+    )
+
+
 def _just_bought(s: Any, keys: list[tuple[str, str]], products: set[str]) -> set[str]:
+    """Which of ``products`` the member's keys bought since the publication."""
     if not keys or not products:
         return set()
-    found: set[str] = set()
-    for src, key in keys:
-        found.update(
-            s.scalars(
-                select(RecentPurchaseRow.product_id).where(
-                    RecentPurchaseRow.source == src,
-                    RecentPurchaseRow.source_member_key == key,
-                    RecentPurchaseRow.product_id.in_(products),
-                )
-            )
-        )
-    return found
+    values = {}
+    for i, (src, key) in enumerate(keys):
+        values[f"source{i}"], values[f"key{i}"] = src, key
+    # A member's recent purchases are few: filter by product here, not in SQL.
+    return set(s.scalars(_bought_by(len(keys)), values)) & products
 
 
-def _facts(s: Any, products: set[str]) -> dict[str, ProductRow]:
-    if not products:
-        return {}
-    return {
-        p.product_id: p
-        for p in s.scalars(select(ProductRow).where(ProductRow.product_id.in_(products)))
-    }
-
-
-def _item(row: RecommendationRow, fact: ProductRow | None, rank: int) -> dict[str, Any]:
+def _item(row: Any, rank: int) -> dict[str, Any]:
+    """One answer item from a row of ``_LIST`` (name and category "" when unpublished)."""
     return {
         "rank": rank,
         "product_id": row.product_id,
-        "name": fact.name if fact else "",
-        "category": fact.category if fact else "",
+        "name": row.name if row.name is not None else "",
+        "category": row.category if row.category is not None else "",
         "score": row.score,
         "reason": row.reason,
         "algorithm": row.algorithm,

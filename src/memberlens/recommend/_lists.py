@@ -256,7 +256,6 @@ class _Builder:
         self.train = data.matrix(half_life_days=half_life, today=today)
         bought = data.subset(data.kind == "purchase")
         self.bought = bought.matrix().astype(bool).astype(np.float64).tocsr()
-        self.trending = np.asarray(self.train.sum(axis=0)).ravel()
         counts = np.asarray((self.train > 0).sum(axis=0), dtype=np.float64).ravel()
         self.novel = long_tail(counts)
         # catalogue products nobody has touched yet: they enter through content
