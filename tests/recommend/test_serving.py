@@ -110,7 +110,13 @@ def api(shop: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
         _, token = accounts.create_token(
             ws.state,
             name="app",
-            scopes=["recommendations:read", "events:write", "products:write", "consent:write"],
+            scopes=[
+                "recommendations:read",
+                "events:write",
+                "orders:write",
+                "products:write",
+                "consent:write",
+            ],
             actor="t",
         )
     with TestClient(create_app(shop, flush_interval=3600)) as client:
@@ -153,6 +159,15 @@ def test_stock_and_just_bought_count_at_once(api: tuple[TestClient, dict[str, st
     assert client.post("/api/v1/events", json=purchases, headers=auth).status_code == 202
     # b1 (a book) just bought: gone; c1 is coffee, repurchasable: stays.
     assert ids(ask(client, auth, "s1", scenario="home", k=5)) == ["c1", "b3"]
+    # an order through the API counts too: x1's lines drop c1 for x1 (coffee stays)
+    # and m1 (a mug: gone)
+    order = {"source": "pos", "order_id": "api-1", "source_member_key": "x1",
+             "ordered_at": "2025-06-01T09:00:00Z", "total_amount": "22.00",
+             "items": [{"product_id": "m1", "quantity": 1, "unit_price": "12.00"},
+                       {"product_id": "c1", "quantity": 1, "unit_price": "10.00"}]}  # fmt: skip
+    answer = client.post("/api/v1/orders", json=order, headers=auth)
+    assert answer.status_code == 202 and answer.json()["accepted"] == 1, answer.text
+    assert ids(ask(client, auth, "x1", scenario="home", k=3)) == ["b1", "c1"]
     # another member's list is untouched by s1's purchase
     assert "b1" not in ids(ask(client, auth, "s2", scenario="home", k=5))  # s2 owns b1
     assert ids(ask(client, auth, "x2", scenario="home", k=2)) == ["m1", "b1"]

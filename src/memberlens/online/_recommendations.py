@@ -172,6 +172,7 @@ def note_accepted(
                 if isinstance(line, dict):
                     bought.append(
                         {
+                            "source": order.get("source") or source,
                             "key": order.get("source_member_key"),
                             "product_id": line.get("product_id"),
                         }
