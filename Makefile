@@ -53,6 +53,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/clv.py
+	$(BIN)/python bench/recommend_batch.py
+	$(BIN)/python bench/recommend_rerank.py
+	$(BIN)/python bench/recommend_api.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt
