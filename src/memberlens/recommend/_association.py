@@ -71,6 +71,8 @@ class Association(Recommender):
     ) -> None:
         super().__init__()
         self.products = products
+        if products is not None:  # reasons name items by their catalogue names
+            self.labels = products.name
         self.min_count = min_count
         self.combine = combine
         self.min_lift = min_lift
@@ -153,9 +155,3 @@ class Association(Recommender):
 
     def item_to_item(self) -> sparse.csr_matrix:
         return self.confidence_
-
-    def label(self, item: int) -> str:
-        """Its catalogue name, else a label list building set (``labels``), else its id."""
-        if self.products is not None:
-            return self.products.label(item)
-        return super().label(item)

@@ -136,6 +136,8 @@ class Content(Recommender):
     def __init__(self, products: Products | None = None, neighbours: int | None = None) -> None:
         super().__init__()
         self.products = products
+        if products is not None:  # reasons name items by their catalogue names
+            self.labels = products.name
         self.neighbours = self.NEIGHBOURS if neighbours is None else neighbours
 
     def params(self) -> dict[str, object]:
@@ -203,12 +205,6 @@ class Content(Recommender):
 
     def item_to_item(self) -> sparse.csr_matrix:
         return self.similar_
-
-    def label(self, item: int) -> str:
-        """Its catalogue name, else a label list building set (``labels``), else its id."""
-        if self.products is not None:
-            return self.products.label(item)
-        return super().label(item)
 
 
 def _same(terms: list[str]) -> list[str]:
