@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from memberlens import audit
 from memberlens.accounts._users import AuthError
@@ -70,10 +70,20 @@ def create_token(
     return TokenInfo(token_id, name, chosen, expires), NewSecret(name, secret)
 
 
+# On every API request: one prebuilt statement, no ORM session.
+_BY_HASH = select(
+    ApiTokenRow.token_id,
+    ApiTokenRow.name,
+    ApiTokenRow.scopes,
+    ApiTokenRow.expires_at,
+    ApiTokenRow.revoked_at,
+).where(ApiTokenRow.token_hash == bindparam("token_hash"))
+
+
 def check_token(state: StateStore, token: str, *, scope: Scope) -> TokenInfo:
     """The token's identity if it is valid, unexpired, unrevoked and holds ``scope``."""
-    with state.session() as s:
-        row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == _hash(token)))
+    with state.engine.connect() as conn:
+        row = conn.execute(_BY_HASH, {"token_hash": _hash(token)}).first()
     if row is None or row.revoked_at is not None:
         raise AuthError("unknown or revoked API token", code="BAD_TOKEN")
     if row.expires_at is not None and row.expires_at <= utc_now().replace(tzinfo=None):

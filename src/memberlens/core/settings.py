@@ -63,6 +63,12 @@ class ServerSettings(BaseModel):
         gt=0,
         description="Seconds a console page waits for the warehouse while a job holds it.",
     )
+    threads: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Threads that run request handlers; requests beyond them queue in order.",
+    )
 
 
 class JobsSettings(BaseModel):

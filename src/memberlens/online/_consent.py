@@ -13,11 +13,12 @@ withdrawal posted a millisecond ago is honoured by the very next decision.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select
 
 from memberlens.core.clock import utc_now
 from memberlens.core.settings import ConsentSettings
@@ -84,9 +85,95 @@ def publish_consent(
     return {"consent_rows": len(rows), "member_keys": len(keys)}
 
 
-def _published_as_of(state: StateStore) -> datetime | None:
-    text = state.get_meta(CONSENT_SNAPSHOT_KEY)
-    return datetime.fromisoformat(json.loads(text)["as_of"]) if text else None
+_KEYS = (
+    OnlineMemberKeyRow.source,
+    OnlineMemberKeyRow.source_member_key,
+    OnlineMemberKeyRow.member_id,
+)
+# Every published key of the member behind one key (none when it is not published).
+_KEYS_BY_KEY = select(*_KEYS).where(
+    OnlineMemberKeyRow.member_id
+    == select(OnlineMemberKeyRow.member_id)
+    .where(
+        OnlineMemberKeyRow.source == bindparam("source"),
+        OnlineMemberKeyRow.source_member_key == bindparam("key"),
+    )
+    .scalar_subquery()
+)
+_KEYS_BY_ID = select(*_KEYS).where(OnlineMemberKeyRow.member_id == bindparam("member_id"))
+_PUBLISHED = select(WorkspaceMeta.value).where(WorkspaceMeta.key == CONSENT_SNAPSHOT_KEY)
+_DECIDED = select(
+    OnlineConsentRow.allowed,
+    OnlineConsentRow.code,
+    OnlineConsentRow.as_of,
+    OnlineConsentRow.withdrawn_by,
+).where(
+    OnlineConsentRow.member_id == bindparam("member_id"),
+    OnlineConsentRow.purpose == bindparam("purpose"),
+    OnlineConsentRow.channel == bindparam("channel"),
+)
+_BUFFERED = (
+    ConsentBufferRow.source,
+    ConsentBufferRow.source_member_key,
+    ConsentBufferRow.purpose,
+    ConsentBufferRow.channel,
+    ConsentBufferRow.granted,
+    ConsentBufferRow.recorded_at,
+    ConsentBufferRow.policy_version,
+)
+
+
+def member_keys(
+    conn: Connection,
+    *,
+    member_id: str | None = None,
+    source: str | None = None,
+    source_member_key: str | None = None,
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """The member id and all their published (source, key) pairs, found by member id
+    or by one application key. An unpublished key stands for itself: (None, [its key])."""
+    if member_id is None and source is not None and source_member_key is not None:
+        found = conn.execute(_KEYS_BY_KEY, {"source": source, "key": source_member_key}).all()
+        if not found:
+            return None, [(source, source_member_key)]
+        member_id = found[0].member_id
+    elif member_id is not None:
+        found = conn.execute(_KEYS_BY_ID, {"member_id": member_id}).all()
+    else:
+        found = []
+    return member_id, [(r.source, r.source_member_key) for r in found]
+
+
+def decide(
+    conn: Connection,
+    member_id: str | None,
+    keys: list[tuple[str, str]],
+    *,
+    purpose: str,
+    channel: str,
+    defaults: ConsentSettings,
+    with_as_of: bool = True,
+) -> ConsentDecision:
+    """The decision now for a member known by ``member_keys``: the published row (or
+    the default), then the statements accepted since. ``purpose`` and ``channel`` are
+    a slot already (``consent_slot``). Without ``with_as_of`` a default decision leaves
+    its ``as_of`` (the publication's cut-off) unread: one query less on a hot path."""
+    row = None
+    if member_id is not None:
+        slot = {"member_id": member_id, "purpose": purpose, "channel": channel}
+        row = conn.execute(_DECIDED, slot).first()
+    newer = _newer(conn, keys, purpose) if keys else []
+    if row is None:
+        published = conn.execute(_PUBLISHED).scalar() if with_as_of else None
+        as_of = datetime.fromisoformat(json.loads(published)["as_of"]) if published else None
+        base = default_decision(member_id, purpose, channel, defaults, as_of=as_of)
+        withdrawn: list[tuple[str, str]] = []
+    else:
+        base = ConsentDecision(
+            member_id, purpose, channel, row.allowed, ConsentCode(row.code), row.as_of
+        )
+        withdrawn = _withdrawn_by(row.withdrawn_by)
+    return apply_newer(base, withdrawn, newer, defaults)
 
 
 def _withdrawn_by(text: str | None) -> list[tuple[str, str]]:
@@ -110,53 +197,38 @@ def consent_now(
     default); once published, statements of every source record of its member count.
     """
     purpose, channel = consent_slot(purpose, channel, defaults)
-    as_of = _published_as_of(state)
-    with state.session() as s:
-        member_id = s.scalar(
-            select(OnlineMemberKeyRow.member_id).where(
-                OnlineMemberKeyRow.source == source,
-                OnlineMemberKeyRow.source_member_key == source_member_key,
-            )
-        )
-        keys = [(source, source_member_key)]
-        row = None
-        if member_id is not None:
-            keys = [
-                (k.source, k.source_member_key)
-                for k in s.scalars(
-                    select(OnlineMemberKeyRow).where(OnlineMemberKeyRow.member_id == member_id)
-                )
-            ]
-            row = s.get(OnlineConsentRow, (member_id, purpose, channel))
-        newer = [_record(r) for r in s.scalars(_newer_query(keys, purpose))]
-    if row is None:
-        base = default_decision(member_id, purpose, channel, defaults, as_of=as_of)
-        withdrawn: list[tuple[str, str]] = []
-    else:
-        base = ConsentDecision(
-            member_id, purpose, channel, row.allowed, ConsentCode(row.code), row.as_of
-        )
-        withdrawn = _withdrawn_by(row.withdrawn_by)
-    return apply_newer(base, withdrawn, newer, defaults)
+    with state.engine.connect() as conn:
+        member_id, keys = member_keys(conn, source=source, source_member_key=source_member_key)
+        return decide(conn, member_id, keys, purpose=purpose, channel=channel, defaults=defaults)
 
 
-def _newer_query(keys: list[tuple[str, str]], purpose: str) -> Any:
-    who = or_(
+def any_key(source: Any, key: Any, n_keys: int) -> Any:
+    """``(source, key)`` equal to any of ``n_keys`` bound pairs ``source{i}``, ``key{i}``
+    (:func:`key_values` binds them): one statement shape per number of keys, so
+    SQLAlchemy compiles each once."""
+    return or_(
         *[
-            and_(ConsentBufferRow.source == src, ConsentBufferRow.source_member_key == key)
-            for src, key in keys
+            and_(source == bindparam(f"source{i}"), key == bindparam(f"key{i}"))
+            for i in range(n_keys)
         ]
     )
-    return select(ConsentBufferRow).where(who, ConsentBufferRow.purpose == purpose)
 
 
-def _record(row: ConsentBufferRow) -> ConsentRecord:
-    return ConsentRecord(
-        source=row.source,
-        source_member_key=row.source_member_key,
-        purpose=row.purpose,
-        channel=row.channel,
-        granted=row.granted,
-        recorded_at=row.recorded_at,
-        policy_version=row.policy_version,
-    )
+def key_values(keys: list[tuple[str, str]]) -> dict[str, str]:
+    """The bound values of :func:`any_key` for ``keys``."""
+    values: dict[str, str] = {}
+    for i, (source, key) in enumerate(keys):
+        values[f"source{i}"], values[f"key{i}"] = source, key
+    return values
+
+
+@functools.cache
+def _newer_query(n_keys: int) -> Any:
+    """Statements in the buffer for a purpose by any of ``n_keys`` (source, key) pairs."""
+    who = any_key(ConsentBufferRow.source, ConsentBufferRow.source_member_key, n_keys)
+    return select(*_BUFFERED).where(who, ConsentBufferRow.purpose == bindparam("purpose"))
+
+
+def _newer(conn: Connection, keys: list[tuple[str, str]], purpose: str) -> list[ConsentRecord]:
+    values = {"purpose": purpose, **key_values(keys)}
+    return [ConsentRecord(**r._mapping) for r in conn.execute(_newer_query(len(keys)), values)]

@@ -26,16 +26,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from memberlens.core.clock import utc_now
 from memberlens.core.settings import ConsentSettings
-from memberlens.online._consent import consent_now
-from memberlens.privacy import default_decision
+from memberlens.online._consent import any_key, decide, key_values, member_keys
+from memberlens.privacy import consent_slot, default_decision
 from memberlens.recommend import Lists, Scenario, Scenarios
 from memberlens.store import (
     BufferRow,
-    OnlineMemberKeyRow,
     ProductRow,
     RecentPurchaseRow,
     RecommendationFallbackRow,
@@ -197,21 +196,6 @@ def note_accepted(
 
 # The request path's statements, built once: a handful of small indexed reads whose
 # Python-side cost (statement building, ORM objects) outweighed SQLite's own work.
-_KEYS = (
-    OnlineMemberKeyRow.source,
-    OnlineMemberKeyRow.source_member_key,
-    OnlineMemberKeyRow.member_id,
-)
-_KEYS_BY_ID = select(*_KEYS).where(OnlineMemberKeyRow.member_id == bindparam("member_id"))
-_KEYS_BY_KEY = select(*_KEYS).where(
-    OnlineMemberKeyRow.member_id
-    == select(OnlineMemberKeyRow.member_id)
-    .where(
-        OnlineMemberKeyRow.source == bindparam("source"),
-        OnlineMemberKeyRow.source_member_key == bindparam("key"),
-    )
-    .scalar_subquery()
-)
 _FALLBACK = select(RecommendationFallbackRow.list_id).where(
     RecommendationFallbackRow.member_id == bindparam("member_id")
 )
@@ -237,22 +221,6 @@ _LIST = (
 )
 
 
-def _member(
-    s: Any, member_id: str | None, source: str | None, key: str | None
-) -> tuple[str | None, list[tuple[str, str]]]:
-    """The member id and all their (source, key) pairs, as published."""
-    if member_id is None and source is not None and key is not None:
-        found = s.execute(_KEYS_BY_KEY, {"source": source, "key": key}).all()
-        if not found:
-            return None, [(source, key)]
-        member_id = found[0].member_id
-    elif member_id is not None:
-        found = s.execute(_KEYS_BY_ID, {"member_id": member_id}).all()
-    else:
-        found = []
-    return member_id, [(r.source, r.source_member_key) for r in found]
-
-
 def _list(s: Any, scenario: str, list_id: str) -> Sequence[Any]:
     rows: Sequence[Any] = s.execute(_LIST, {"scenario": scenario, "list_id": list_id}).all()
     return rows
@@ -275,19 +243,16 @@ def recommendations_now(
         raise ValueError(f"{scenario} is an item scenario: ask for a product's list")
     k = k or chosen.k
     with state.engine.connect() as s:
-        mid, keys = _member(s, member_id, source, source_member_key)
-    if keys:
-        decision = consent_now(
-            state,
-            source=keys[0][0],
-            source_member_key=keys[0][1],
-            purpose=PERSONALISATION,
-            channel="*",
-            defaults=consent,
+        mid, keys = member_keys(
+            s, member_id=member_id, source=source, source_member_key=source_member_key
         )
-    else:
-        decision = default_decision(mid, PERSONALISATION, "*", consent, as_of=None)
-    with state.engine.connect() as s:
+        if keys:
+            purpose, channel = consent_slot(PERSONALISATION, "*", consent)
+            decision = decide(
+                s, mid, keys, purpose=purpose, channel=channel, defaults=consent, with_as_of=False
+            )
+        else:
+            decision = default_decision(mid, PERSONALISATION, "*", consent, as_of=None)
         # A member's own list, else (cold start, or no consent) a fallback: never a mix —
         # a fallback knows nothing of what the member bought already.
         rows: Sequence[Any] = []
@@ -357,28 +322,16 @@ def similar_now(
 @functools.cache
 def _bought_by(n_keys: int) -> Any:
     """Products bought since the publication by any of ``n_keys`` (source, key) pairs."""
-    return select(RecentPurchaseRow.product_id).where(
-        or_(
-            *[
-                and_(
-                    RecentPurchaseRow.source == bindparam(f"source{i}"),
-                    RecentPurchaseRow.source_member_key == bindparam(f"key{i}"),
-                )
-                for i in range(n_keys)
-            ]
-        )
-    )
+    who = any_key(RecentPurchaseRow.source, RecentPurchaseRow.source_member_key, n_keys)
+    return select(RecentPurchaseRow.product_id).where(who)
 
 
 def _just_bought(s: Any, keys: list[tuple[str, str]], products: set[str]) -> set[str]:
     """Which of ``products`` the member's keys bought since the publication."""
     if not keys or not products:
         return set()
-    values = {}
-    for i, (src, key) in enumerate(keys):
-        values[f"source{i}"], values[f"key{i}"] = src, key
     # A member's recent purchases are few: filter by product here, not in SQL.
-    return set(s.scalars(_bought_by(len(keys)), values)) & products
+    return set(s.scalars(_bought_by(len(keys)), key_values(keys))) & products
 
 
 def _item(row: Any, rank: int) -> dict[str, Any]:

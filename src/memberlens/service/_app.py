@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
 from memberlens import __version__
@@ -57,6 +58,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync handlers run on anyio's worker threads: a few, so a burst queues in order
+        # instead of slowing every request in flight at once (one runs Python at a time).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = server.threads
         ws = Workspace.open(root)
         gate = WarehouseGate(wait_seconds=server.console_wait_seconds)
         runner = JobRunner(ws, gate, flush_every=flush_every)

@@ -90,6 +90,11 @@ class StateStore:
     def session(self) -> Session:
         return self._sessions()
 
+    @property
+    def embedded(self) -> bool:
+        """SQLite in a local file: a read takes microseconds, with no network round trip."""
+        return self.engine.dialect.name == "sqlite"
+
     def get_meta(self, key: str) -> str | None:
         with self.session() as s:
             row = s.get(WorkspaceMeta, key)

@@ -10,7 +10,7 @@ from fastapi import Request
 
 from memberlens import accounts
 from memberlens.accounts import Permission, UserPublic
-from memberlens.service._deps import get_workspace
+from memberlens.service._deps import workspace_of
 
 SESSION_COOKIE = "ml_session"
 CSRF_COOKIE = "ml_csrf"
@@ -43,7 +43,7 @@ def viewer(request: Request) -> Viewer | None:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
-    found = accounts.session_user(get_workspace(request).state, secret)
+    found = accounts.session_user(workspace_of(request).state, secret)
     return Viewer(found[0], found[1], secret) if found else None
 
 

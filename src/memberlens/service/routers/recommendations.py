@@ -2,7 +2,9 @@
 
 Answers read the online tables only (state DB, never the warehouse), so a running
 refresh never slows them: the lists the last refresh published, with the request-time
-rules applied on top — consent to personalisation, stock now, just bought.
+rules applied on top — consent to personalisation, stock now, just bought. The reads
+run on the event loop itself when the state DB is SQLite (``on_state``: a thread
+hand-off costs more than they do).
 Members are named by the application's own key (``{source}/{source_member_key}``) or
 by memberlens's member id.
 """
@@ -15,7 +17,7 @@ from pydantic import BaseModel
 from memberlens import online
 from memberlens.accounts import Scope, TokenInfo
 from memberlens.core.errors import ConfigError
-from memberlens.service._deps import WorkspaceDep, token_with
+from memberlens.service._deps import WorkspaceDep, on_state, token_with
 from memberlens.service._problems import Problem
 
 router = APIRouter(tags=["recommendations"])
@@ -59,9 +61,9 @@ class RecommendationsOut(BaseModel):
     items: list[ItemOut]
 
 
-def _served(call: Any, **kwargs: Any) -> RecommendationsOut:
+async def _served(ws: Any, call: Any, **kwargs: Any) -> RecommendationsOut:
     try:
-        served: online.Served = call(**kwargs)
+        served: online.Served = await on_state(ws, call, **kwargs)
     except ConfigError as exc:
         raise Problem(404, "Unknown scenario", str(exc), code="UNKNOWN_SCENARIO") from exc
     except ValueError as exc:
@@ -69,8 +71,9 @@ def _served(call: Any, **kwargs: Any) -> RecommendationsOut:
     return RecommendationsOut(**served.to_json())
 
 
-def _for_member(ws: Any, scenario: str, k: int | None, **who: str) -> RecommendationsOut:
-    return _served(
+async def _for_member(ws: Any, scenario: str, k: int | None, **who: str) -> RecommendationsOut:
+    return await _served(
+        ws,
         online.recommendations_now,
         state=ws.state,
         scenarios=ws.scenarios(),
@@ -86,7 +89,7 @@ def _for_member(ws: Any, scenario: str, k: int | None, **who: str) -> Recommenda
     response_model=RecommendationsOut,
     summary="A member's recommendations for a scenario, by the application's own key",
 )
-def member_recommendations(
+async def member_recommendations(
     ws: WorkspaceDep,
     _: Reader,
     source: SourceArg,
@@ -95,7 +98,7 @@ def member_recommendations(
     k: KArg = None,
 ) -> RecommendationsOut:
     """The member's precomputed list with consent, stock and just-bought applied now."""
-    return _for_member(ws, scenario, k, source=source, source_member_key=source_member_key)
+    return await _for_member(ws, scenario, k, source=source, source_member_key=source_member_key)
 
 
 @router.get(
@@ -103,7 +106,7 @@ def member_recommendations(
     response_model=RecommendationsOut,
     summary="A member's recommendations for a scenario, by member id",
 )
-def member_recommendations_by_id(
+async def member_recommendations_by_id(
     ws: WorkspaceDep,
     _: Reader,
     member_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -111,7 +114,7 @@ def member_recommendations_by_id(
     k: KArg = None,
 ) -> RecommendationsOut:
     """As the route by application key, for a memberlens member id."""
-    return _for_member(ws, scenario, k, member_id=member_id)
+    return await _for_member(ws, scenario, k, member_id=member_id)
 
 
 @router.get(
@@ -119,7 +122,7 @@ def member_recommendations_by_id(
     response_model=RecommendationsOut,
     summary="Items similar to a product (an item scenario such as `similar`)",
 )
-def similar_items(
+async def similar_items(
     ws: WorkspaceDep,
     _: Reader,
     product_id: Annotated[str, Path(min_length=1, max_length=128)],
@@ -127,7 +130,8 @@ def similar_items(
     k: KArg = None,
 ) -> RecommendationsOut:
     """The product's precomputed list, out-of-stock items left out."""
-    return _served(
+    return await _served(
+        ws,
         online.similar_now,
         state=ws.state,
         scenarios=ws.scenarios(),
