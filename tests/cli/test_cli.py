@@ -28,11 +28,13 @@ def schemas() -> dict[str, Any]:
 
 
 def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    # The timeout guards against a hang, not a slow machine: pytest-timeout stops a test
+    # at 600 s, so a command may take most of that on a loaded CI runner.
     return subprocess.run(
         [sys.executable, "-m", "memberlens", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=540,
         check=check,
         env=os.environ.copy(),
     )
