@@ -85,7 +85,7 @@ def test_each_refresh_is_a_recorded_job_run(shop: Workspace) -> None:
 
 
 def test_unknown_steps_are_refused_before_anything_runs(shop: Workspace) -> None:
-    with pytest.raises(UsageError, match="the steps are: identity, tiers, features"):
+    with pytest.raises(UsageError, match="the steps are: identity, text, tiers, features"):
         pipeline.refresh(shop, only=["no_such_step", "online"])
     assert recent_jobs(shop.state) == []
 

@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from memberlens import collect, identity, online, predict, profile, recommend, segment, signals
+from memberlens import (
+    collect,
+    identity,
+    online,
+    predict,
+    profile,
+    recommend,
+    segment,
+    signals,
+    text,
+)
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -42,6 +52,18 @@ def _identity(ws: Workspace, as_of: datetime) -> dict[str, Any]:
         "flagged_identifiers": len(result.flagged),
         "anonymous_linked": result.anonymous_linked,
     }
+
+
+def _text(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    chosen, aspects = ws.settings.text, ws.aspects()
+    return text.compute_insights(
+        ws.warehouse,
+        ws.state,
+        ws.root,
+        cutoff=as_of,
+        options=text.InsightOptions(chosen.neutral_band, chosen.complaint_below),
+        aspects=lambda texts, positive: text.per_text_aspects(texts, aspects, positive),
+    )
 
 
 def _features(ws: Workspace, as_of: datetime) -> dict[str, Any]:
@@ -115,6 +137,7 @@ def signal_detectors(ws: Workspace) -> tuple[signals.Detector, ...]:
         *profile.signal_detectors(ws.settings.points),
         *segment.signal_detectors(),
         *predict.signal_detectors(ws.settings.predict.churn_alert),
+        *text.signal_detectors(ws.settings.text.complaint_signal_days),
     )
 
 
@@ -135,6 +158,7 @@ def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 STEPS: tuple[Step, ...] = (
     Step("identity", "match source records into members; stitch anonymous events", _identity),
+    Step("text", "sentiment, aspects and complaints of new feedback (feedback_insights)", _text),
     # Tiers & points read only orders, events, feedback and the ledger, so they run
     # before features: points_balance and tier then describe the same cut-off.
     Step("tiers", "points ledger, member_points and member_tiers at the cut-off", _tiers),
@@ -208,7 +232,7 @@ def refresh(
     Examples
     --------
     >>> " ".join(step_names())
-    'identity tiers features tags predictions segments recommendations signals sync online'
+    'identity text tiers features tags predictions segments recommendations signals sync online'
     """
     unknown = sorted(set(only or []) - set(step_names()))
     if unknown:

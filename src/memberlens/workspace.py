@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from memberlens import profile, recommend
+from memberlens import profile, recommend, text
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import WorkspaceError
 from memberlens.core.settings import CONFIG_FILE, Settings, load_settings
@@ -66,6 +66,11 @@ class Workspace:
             self._scenarios = cached
         return cached[1]
 
+    def aspects(self) -> tuple[text.Aspect, ...]:
+        """The aspect lexicon ([text] aspects_file, docs/text.md); the default one when
+        the file is missing."""
+        return text.load_aspects(self.root / self.settings.text.aspects_file)
+
     def close(self) -> None:
         self.warehouse.close()
         self.state.close()
@@ -101,16 +106,19 @@ def init_workspace(root: Path, *, name: str | None = None) -> tuple[Path, bool]:
     if created:
         root.mkdir(parents=True, exist_ok=True)
         template = resources.files("memberlens.core").joinpath("memberlens.toml.template")
-        text = template.read_text(encoding="utf-8")
-        text = text.replace("@ID@", f"ws_{secrets.token_hex(6)}")
-        text = text.replace("@NAME@", name or root.name)
-        config.write_text(text, encoding="utf-8")
+        body = template.read_text(encoding="utf-8")
+        body = body.replace("@ID@", f"ws_{secrets.token_hex(6)}")
+        body = body.replace("@NAME@", name or root.name)
+        config.write_text(body, encoding="utf-8")
     tags = root / load_settings(root).tags.file
     if created and not tags.exists():
         tags.write_text(profile.default_tag_book_text(), encoding="utf-8")
     scenarios = root / load_settings(root).recommend.file
     if created and not scenarios.exists():
         scenarios.write_text(recommend.default_scenarios_text(), encoding="utf-8")
+    aspects = root / load_settings(root).text.aspects_file
+    if created and not aspects.exists():
+        aspects.write_text(text.default_aspects_text(), encoding="utf-8")
     (root / "data").mkdir(exist_ok=True)
     settings = load_settings(root)
     key_file = key_file_for(settings)

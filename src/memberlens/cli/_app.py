@@ -20,6 +20,7 @@ from memberlens.cli import (
     _segment,
     _serve,
     _tags,
+    _text,
     _users,
     _workspace,
 )
@@ -63,6 +64,7 @@ _segment.register(app)
 _recommend.register(app)
 _tags.register(app)
 _predict.register(app)
+_text.register(app)
 
 
 def main() -> None:

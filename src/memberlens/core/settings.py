@@ -394,6 +394,35 @@ class RecommendSettings(BaseModel):
     )
 
 
+class TextSettings(BaseModel):
+    """Feedback text analytics (docs/text.md)."""
+
+    aspects_file: str = Field(
+        "aspects.toml",
+        description="The aspect lexicon (delivery, taste, service…), relative to the workspace.",
+    )
+    neutral_band: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="Sentiment scores (-1…1) closer to 0 than this are labelled neutral.",
+    )
+    complaint_below: float = Field(
+        -0.7,
+        ge=-1,
+        le=1,
+        description="Feedback of another kind whose sentiment is below this counts as a "
+        "complaint too (kind complaint always does).",
+    )
+    complaint_signal_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="A complaint emits complaint_received when it is at most this many days "
+        "old at the refresh (older ones, e.g. a first import's history, do not).",
+    )
+
+
 class Settings(BaseSettings):
     """The whole settings tree of one workspace."""
 
@@ -415,6 +444,7 @@ class Settings(BaseSettings):
     segments: SegmentsSettings = SegmentsSettings()
     predict: PredictSettings = PredictSettings()
     recommend: RecommendSettings = RecommendSettings()
+    text: TextSettings = TextSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -126,9 +126,23 @@ _FEEDBACK = [
         "feedback",
         "feedback",
         (
-            "Complaints made.",
-            "count of feedback of kind complaint",
-            "投诉次数",
+            "Complaints made: feedback of kind complaint, or read as a complaint.",
+            "count of feedback of kind complaint or flagged complaint in feedback_insights "
+            "(text read as clearly negative: [text] complaint_below)",
+            "投诉次数（含文本判定为投诉的反馈）",
+        ),
+    ),
+    feature(
+        "last_sentiment",
+        FLT,
+        "score -1 to 1",
+        "feedback",
+        "feedback, feedback_insights",
+        (
+            "Sentiment of the member's latest feedback with text (-1 negative … 1 positive).",
+            "sentiment in feedback_insights of the latest feedback with text (ties: highest "
+            "feedback_id); null without any",
+            "最近一条文字反馈的情感（-1 负面 … 1 正面）",
         ),
     ),
     feature(

@@ -233,6 +233,7 @@ def _formulas(t: ir.Table, cut: datetime, *, has_tiers: bool) -> ir.Table:
         "avg_rating": t.avg_rating,
         "complaints": t.complaints.fill_null(0),
         "last_nps": t.last_nps,
+        "last_sentiment": t.last_sentiment,
         "messages": t.messages.fill_null(0),
         "open_rate": t.opened / t.messages.nullif(0),
         "click_rate": t.clicked / t.messages.nullif(0),

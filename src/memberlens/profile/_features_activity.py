@@ -22,6 +22,7 @@ from memberlens.profile._feature_defs import ACTIVE_WINDOWS, CART_WINDOW_DAYS
 from memberlens.store import Warehouse
 
 _KEY = ["source", "source_member_key"]
+INSIGHTS = "feedback_insights"  # written by the refresh's text step, before features
 
 
 def _member_map(warehouse: Warehouse) -> ir.Table:
@@ -164,15 +165,27 @@ def active_days(events: ir.Table, kept: ir.Table, cutoff: datetime) -> ir.Table:
 
 
 def feedback_totals(warehouse: Warehouse, cutoff: datetime) -> ir.Table:
+    """Per member: reviews, ratings, complaints, NPS and sentiment of feedback before the
+    cut-off. Sentiment and text-read complaints come from the text step's
+    ``feedback_insights`` (a refresh runs it first); without it, complaints are the
+    feedback of kind complaint and there is no sentiment."""
     fb = warehouse.table("feedback")
     fb = fb.filter(fb.occurred_at < cutoff).inner_join(_member_map(warehouse), _KEY)
+    if warehouse.has_table(INSIGHTS):
+        read = warehouse.table(INSIGHTS).select("feedback_id", "sentiment", "complaint")
+        fb = fb.left_join(read, "feedback_id")
+    else:
+        fb = fb.mutate(sentiment=ibis.null("float64"), complaint=ibis.null("boolean"))
+    flagged = (fb.kind == "complaint") | fb.complaint.fill_null(False)
+    sentiment = fb.sentiment
     review = fb.kind == "review"
     latest = fb.occurred_at.strftime("%Y-%m-%d %H:%M:%S.%f") + "\x1f" + fb.feedback_id
     return fb.group_by("member_id").aggregate(
         reviews=fb.count(where=review),
         avg_rating=fb.rating.mean(where=review & fb.rating.notnull()),
-        complaints=fb.count(where=fb.kind == "complaint"),
+        complaints=fb.count(where=flagged),
         last_nps=fb.nps.argmax(latest, where=fb.nps.notnull()),
+        last_sentiment=sentiment.argmax(latest, where=sentiment.notnull()),
     )
 
 
