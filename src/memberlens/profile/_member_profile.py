@@ -4,11 +4,14 @@ Read from the derived tables of the latest snapshot the refresh wrote (features 
 tags), every snapshot of ``member_tiers`` and ``member_points``, the points ledger,
 and the member's feedback and message touches through ``member_map``. Feedback text is
 not personal data by the schema, but it is shown only as the member wrote it, never
-joined to contact fields here.
+joined to contact fields here. Each feedback row carries what the refresh's text step
+read in it (``feedback_insights``: sentiment, its label, the complaint flag and the
+aspects with their P(positive)), null where the step has not read it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +28,8 @@ HISTORY_SHOWN = 24  # snapshots of tiers and points
 LEDGER_SHOWN = 50
 FEEDBACK_SHOWN = 50
 TOUCHES_SHOWN = 50
+INSIGHTS = "feedback_insights"  # written by the refresh's text step
+_READ = ("sentiment", "sentiment_label", "complaint", "aspects")
 
 
 def member_profile(warehouse: Warehouse, *, member_id: str) -> MemberProfile:
@@ -74,14 +79,7 @@ def member_profile(warehouse: Warehouse, *, member_id: str) -> MemberProfile:
             HISTORY_SHOWN,
         ),
         ledger=_ledger(warehouse, member_id),
-        feedback=_through_map(
-            warehouse,
-            "feedback",
-            member_id,
-            ["feedback_id", "occurred_at", "kind", "rating", "nps", "text", "product_id"],
-            "occurred_at",
-            FEEDBACK_SHOWN,
-        ),
+        feedback=_feedback(warehouse, member_id),
         messages=_through_map(
             warehouse,
             "touches",
@@ -120,6 +118,26 @@ def _ledger(warehouse: Warehouse, member_id: str) -> tuple[dict[str, Any], ...]:
     )
     newest = chosen.order_by([ibis.desc("occurred_at"), "reason"]).limit(LEDGER_SHOWN)
     return tuple(warehouse.to_pyarrow(newest).to_pylist())
+
+
+def _feedback(warehouse: Warehouse, member_id: str) -> tuple[dict[str, Any], ...]:
+    """The member's newest feedback (ties: highest id first, as ``last_sentiment``
+    reads them) with the text step's reading of each; ``aspects`` as a dict."""
+    t = warehouse.table("feedback")
+    mm = warehouse.table("member_map")
+    mine = t.semi_join(mm.filter(mm.member_id == member_id).select(*_KEY), _KEY)
+    wanted = ["feedback_id", "occurred_at", "kind", "rating", "nps", "text", "product_id"]
+    chosen = mine.select(*[c for c in wanted if c in t.columns])
+    if warehouse.has_table(INSIGHTS):
+        read = warehouse.table(INSIGHTS).select("feedback_id", *_READ)
+        chosen = chosen.left_join(read, "feedback_id").select(*chosen.columns, *_READ)
+    newest = chosen.order_by([ibis.desc("occurred_at"), ibis.desc("feedback_id")])
+    rows = warehouse.to_pyarrow(newest.limit(FEEDBACK_SHOWN)).to_pylist()
+    for row in rows:
+        for name in _READ:
+            row.setdefault(name, None)
+        row["aspects"] = json.loads(row["aspects"]) if row["aspects"] else None
+    return tuple(rows)
 
 
 def _through_map(

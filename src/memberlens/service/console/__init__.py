@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from memberlens.service.console import (
     _audit_page,
     _dictionary,
+    _feedback_page,
     _members,
     _predictions_page,
     _recommendations_page,
@@ -25,3 +26,4 @@ def install(app: FastAPI, api_prefix: str) -> None:
     _segments_page.install(app, api_prefix)
     _predictions_page.install(app, api_prefix)
     _recommendations_page.install(app, api_prefix)
+    _feedback_page.install(app, api_prefix)

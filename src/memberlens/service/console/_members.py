@@ -2,12 +2,15 @@
 
 Handlers parse input, check the permission, call one profile function under the
 warehouse lock and render. Whether the viewer sees clear personal data is their
-role's ``pii:read``; the profile domain audits every such view.
+role's ``pii:read``; the profile domain audits every such view. The member's feedback
+(newest first, with what the refresh's text step read in it) is shown as written,
+except the contacts typed into it, which follow the same rule: masked unless the
+card was revealed, and so audited (see ``_feedback_page.mask_contacts``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -19,12 +22,14 @@ from memberlens.service._deps import WorkspaceDep
 from memberlens.service._problems import Problem, problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need, viewer
+from memberlens.service.console._feedback_page import mask_contacts
 from memberlens.service.console._recommendations_page import member_lists
 from memberlens.service.console._routes import render
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["console"])
 Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
+FEEDBACK_ON_PAGE = 20  # the member page's feedback rows; the JSON twin has the profile's
 SearchText = Annotated[
     str, Query(max_length=320, description="A member id or source key, a phone or an e-mail.")
 ]
@@ -51,9 +56,14 @@ def _consents(request: Request, ws: WorkspaceDep, member_id: str) -> list[privac
         return privacy.consent_history(ws.warehouse, member_id)
 
 
-def _profile(request: Request, ws: WorkspaceDep, member_id: str) -> profile.MemberProfile:
+def _profile(request: Request, ws: WorkspaceDep, card: profile.MemberCard) -> profile.MemberProfile:
+    """The derived profile; contacts in feedback text masked unless ``card`` was revealed."""
     with request.app.state.gate:
-        return profile.member_profile(ws.warehouse, member_id=member_id)
+        found = profile.member_profile(ws.warehouse, member_id=card.member_id)
+    if card.revealed:
+        return found
+    rows = tuple({**r, "text": mask_contacts(r.get("text"))} for r in found.feedback)
+    return replace(found, feedback=rows)
 
 
 def _page(request: Request, name: str, who: Viewer | None, **context: Any) -> HTMLResponse:
@@ -82,7 +92,7 @@ def members_page(
 def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> HTMLResponse:
     card = _card(request, ws, who, member_id)
     consents = _consents(request, ws, member_id)
-    prof = _profile(request, ws, member_id)
+    prof = _profile(request, ws, card)
     return _page(
         request,
         "member.html",
@@ -94,6 +104,7 @@ def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str)
         timeline=profile.timeline(card, prof),
         predictions=_predictions(request, ws, member_id),
         recommendations=member_lists(ws, member_id),
+        feedback_shown=FEEDBACK_ON_PAGE,
     )
 
 
@@ -122,7 +133,7 @@ def members_json(
 def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
     card = _card(request, ws, who, member_id)
     history = _consents(request, ws, member_id)
-    derived = _profile(request, ws, member_id)
+    derived = _profile(request, ws, card)
     return {
         **card.to_json(),
         "consents": [_consent_json(c) for c in history],
