@@ -205,6 +205,7 @@ def test_model_cards_show_the_registry_figures(client: TestClient, scored: Score
         ("churn", 1, "production"),
         ("clusters", 1, "production"),
         ("clv", 1, "production"),
+        ("sentiment", 1, "production"),  # the built-in model, registered by the text step
     ]
     # the refresh's clustering, as stored: k and each cluster's size
     clusters = cards[1]["card"]
