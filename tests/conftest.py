@@ -14,6 +14,10 @@ from memberlens.workspace import Workspace, init_workspace
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 
+# Every test has its own HOME, so the user's cache would be a new folder each time: the
+# built-in sentiment model is fitted once per checkout instead, and kept beside it.
+os.environ.setdefault("MEMBERLENS_CACHE_DIR", str(REPO / "test-artifacts" / "cache"))
+
 # Property tests replay the same examples on every run, so the same code gives the
 # same verdict in CI; `HYPOTHESIS_PROFILE=explore make test` searches afresh (do it
 # when you change a parser or a rule) and pins what it finds with @example.

@@ -20,7 +20,6 @@ import pytest
 
 from memberlens import accounts, pipeline
 from memberlens.accounts import Role
-from memberlens.privacy import KeyRing
 from memberlens.workspace import Workspace, init_workspace
 from tests.browser.helpers import (
     PASSWORD,
@@ -30,6 +29,7 @@ from tests.browser.helpers import (
     forget,
     log_in,
     save_screenshot,
+    served_environment,
     watch,
     watched,
 )
@@ -110,18 +110,8 @@ def chromium_path() -> str:
 def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
     """A real `memberlens serve` over the known data set, with one user per role."""
     root = tmp_path_factory.mktemp("browser")
-    home = root / "home"
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "MEMBERLENS_KEYS": KeyRing.generate().to_json(),
-        "PYTHONUNBUFFERED": "1",  # the log is current when a failing test shows it
-    }
     workspace = root / "ws"
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("HOME", "XDG_CONFIG_HOME", "MEMBERLENS_KEYS"):
-            mp.setenv(name, env[name])
+    with served_environment(root) as env:
         init_workspace(workspace)
         with Workspace.open(workspace) as ws:
             run(ws, "members", write(root / "members.csv", MEMBERS))

@@ -17,11 +17,17 @@ failing test, and its last state is saved to ``test-artifacts/browser/<test>.png
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
+
+from memberlens.privacy import KeyRing
 
 if TYPE_CHECKING:  # playwright may be missing: the fixtures then skip with a reason
     from playwright.sync_api import ConsoleMessage, Error, Page
@@ -29,6 +35,25 @@ if TYPE_CHECKING:  # playwright may be missing: the fixtures then skip with a re
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 PASSWORD = "a-long-enough-password"
+
+
+@contextmanager
+def served_environment(root: Path) -> Iterator[dict[str, str]]:
+    """The environment of a workspace a test serves from ``root``: its own HOME and a
+    fresh key ring, set in this process while the block builds the workspace; the
+    yielded mapping is what the server process gets."""
+    home = root / "home"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "MEMBERLENS_KEYS": KeyRing.generate().to_json(),
+        "PYTHONUNBUFFERED": "1",  # the log is current when a failing test shows it
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("HOME", "XDG_CONFIG_HOME", "MEMBERLENS_KEYS"):
+            mp.setenv(name, env[name])
+        yield env
 
 
 def email_of(role: str) -> str:

@@ -8,15 +8,20 @@ the base of tests/service/test_console_feedback.py, read by one refresh.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
-from memberlens.privacy import KeyRing
-from tests.browser.helpers import assert_clean, email_of, expect_charts, log_in, save_screenshot
+from tests.browser.helpers import (
+    assert_clean,
+    email_of,
+    expect_charts,
+    log_in,
+    save_screenshot,
+    served_environment,
+)
 from tests.servers import start_server, stop_server
 from tests.service.test_console_feedback import TYPED, build_feedback
 
@@ -36,17 +41,7 @@ class Served:
 def served(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A real `memberlens serve` over the refreshed feedback base."""
     root = tmp_path_factory.mktemp("browser_feedback")
-    home = root / "home"
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "MEMBERLENS_KEYS": KeyRing.generate().to_json(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("HOME", "XDG_CONFIG_HOME", "MEMBERLENS_KEYS"):
-            mp.setenv(name, env[name])
+    with served_environment(root) as env:
         base = build_feedback(root / "ws", env["MEMBERLENS_KEYS"])
     proc, api = start_server(base.root, env, capture=False, log=root / "server.log")
     try:

@@ -8,14 +8,19 @@ tests/service/test_console_predictions.py reads).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from memberlens.privacy import KeyRing
-from tests.browser.helpers import assert_clean, email_of, expect_charts, log_in, save_screenshot
+from tests.browser.helpers import (
+    assert_clean,
+    email_of,
+    expect_charts,
+    log_in,
+    save_screenshot,
+    served_environment,
+)
 from tests.conftest import requires_datasets
 from tests.servers import start_server, stop_server
 from tests.service.test_console_predictions import build_scored
@@ -30,17 +35,7 @@ pytestmark = [pytest.mark.browser, requires_datasets]
 def origin(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `memberlens serve` over the scored sample; its origin."""
     root = tmp_path_factory.mktemp("browser_predictions")
-    home = root / "home"
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "MEMBERLENS_KEYS": KeyRing.generate().to_json(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("HOME", "XDG_CONFIG_HOME"):
-            mp.setenv(name, env[name])
+    with served_environment(root) as env:
         built = build_scored(root / "ws", env["MEMBERLENS_KEYS"])
     proc, api = start_server(built.root, env, capture=False, log=root / "server.log")
     try:

@@ -9,7 +9,6 @@ a real evaluation of four algorithms registered (what ``auto`` stands for).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,9 +16,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from memberlens import recommend
-from memberlens.privacy import KeyRing
 from memberlens.workspace import Workspace
-from tests.browser.helpers import assert_clean, email_of, expect_charts, log_in, save_screenshot
+from tests.browser.helpers import (
+    assert_clean,
+    email_of,
+    expect_charts,
+    log_in,
+    save_screenshot,
+    served_environment,
+)
 from tests.servers import start_server, stop_server
 from tests.service.test_console_recommendations import EVALUATED, build_shop
 
@@ -39,17 +44,7 @@ class Served:
 def served(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A real `memberlens serve` over the refreshed, evaluated shop."""
     root = tmp_path_factory.mktemp("browser_recommendations")
-    home = root / "home"
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "MEMBERLENS_KEYS": KeyRing.generate().to_json(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("HOME", "XDG_CONFIG_HOME", "MEMBERLENS_KEYS"):
-            mp.setenv(name, env[name])
+    with served_environment(root) as env:
         shop = build_shop(root / "ws", env["MEMBERLENS_KEYS"])
         with Workspace.open(shop.root) as ws:
             data = recommend.load_interactions(ws.warehouse)
