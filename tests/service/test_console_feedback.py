@@ -29,11 +29,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from memberlens import accounts, audit, identity, pipeline, profile, text
+from memberlens import accounts, audit, identity, pipeline, privacy, profile, text
 from memberlens.accounts import Role
 from memberlens.privacy import KeyRing
 from memberlens.service import create_app
-from memberlens.service.console._feedback_page import mask_contacts
 from memberlens.workspace import Workspace, init_workspace
 from tests.ingest.helpers import run, write
 from tests.service.test_console import PASSWORD, login
@@ -256,7 +255,7 @@ def test_the_feedback_page_names_nobody_and_masks_typed_contacts(
     ],
 )
 def test_mask_contacts_masks_addresses_and_phone_numbers(written: str, shown: str | None) -> None:
-    assert mask_contacts(written) == (written if shown is None else shown)
+    assert privacy.mask_contacts(written) == (written if shown is None else shown)
 
 
 def test_the_member_page_lists_the_members_feedback_with_its_reading(

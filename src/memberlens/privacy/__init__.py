@@ -16,7 +16,7 @@ from memberlens.privacy._consent import (
 )
 from memberlens.privacy._export import ExportReport, ExportRequest, export_table
 from memberlens.privacy._keyring import KeyRing, default_key_file, load_key_ring
-from memberlens.privacy._masking import mask, mask_email, mask_phone, mask_text
+from memberlens.privacy._masking import mask, mask_contacts, mask_email, mask_phone, mask_text
 from memberlens.privacy._reach import (
     CONTACTS,
     MessageKind,
@@ -72,6 +72,7 @@ __all__ = [
     "load_key_ring",
     "mark_rotation",
     "mask",
+    "mask_contacts",
     "mask_email",
     "mask_phone",
     "mask_text",

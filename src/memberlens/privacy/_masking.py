@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def mask_email(value: str) -> str:
     """Keep the first character of the local part and the domain.
@@ -62,3 +64,35 @@ def mask(value: str | None, *, kind: str) -> str | None:
     if kind == "phone":
         return mask_phone(value)
     return mask_text(value)
+
+
+# Contacts a member may type into free text: an e-mail address; a mainland mobile,
+# with or without +86 / 0086 and spaces or hyphens between its groups; any other
+# number written with a + country code. Dates, amounts and order numbers are left alone.
+_CONTACT = re.compile(
+    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+    r"|(?P<mobile>(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d))"
+    r"|(?P<phone>(?<![\w+])\+\d(?:[\s-]?\d){7,14}(?!\d))"
+)
+
+
+def mask_contacts(value: str | None) -> str | None:
+    """``value`` with every e-mail address and phone number in it masked.
+
+    Examples
+    --------
+    >>> mask_contacts("送餐太慢了请打 138 1234 5678 或 zhang.wei@example.com")
+    '送餐太慢了请打 138****5678 或 z***@example.com'
+    >>> mask_contacts("call +44 7911 123456 about order 2025-05-01")
+    'call +44******3456 about order 2025-05-01'
+    """
+    if not value:
+        return value
+
+    def masked(found: re.Match[str]) -> str:
+        if found["email"]:
+            return mask_email(found["email"])
+        digits = re.sub(r"[\s-]", "", found[0])
+        return mask_phone("+" + digits[2:] if digits.startswith("00") else digits)
+
+    return _CONTACT.sub(masked, value)

@@ -26,7 +26,6 @@ not whole texts.
 from __future__ import annotations
 
 import math
-import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -55,37 +54,6 @@ PeriodArg = Annotated[Period, Query(description="Trend buckets: week or month.")
 Code = Literal["OK", "NO_FEEDBACK", "NOT_READ"]
 DIMENSIONS = ("tier", "channel", "segment")
 
-# Contacts a member may type into free text: an e-mail address; a mainland mobile,
-# with or without +86 / 0086 and spaces or hyphens between its groups; any other
-# number written with a + country code. Dates, amounts and order numbers are left alone.
-_CONTACT = re.compile(
-    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
-    r"|(?P<mobile>(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d))"
-    r"|(?P<phone>(?<![\w+])\+\d(?:[\s-]?\d){7,14}(?!\d))"
-)
-
-
-def mask_contacts(value: str | None) -> str | None:
-    """``value`` with every e-mail address and phone number in it masked.
-
-    Examples
-    --------
-    >>> mask_contacts("送餐太慢了请打 138 1234 5678 或 zhang.wei@example.com")
-    '送餐太慢了请打 138****5678 或 z***@example.com'
-    >>> mask_contacts("call +44 7911 123456 about order 2025-05-01")
-    'call +44******3456 about order 2025-05-01'
-    """
-    if not value:
-        return value
-
-    def masked(found: re.Match[str]) -> str:
-        if found["email"]:
-            return privacy.mask_email(found["email"])
-        digits = re.sub(r"[\s-]", "", found[0])
-        return privacy.mask_phone("+" + digits[2:] if digits.startswith("00") else digits)
-
-    return _CONTACT.sub(masked, value)
-
 
 def _plain(value: Any) -> Any:
     """JSON-ready: days and times as ISO text, NaN and infinities as None, numpy
@@ -107,11 +75,11 @@ def _masked(report: dict[str, Any]) -> dict[str, Any]:
     """The report with the contacts in its free text masked (see the module doc)."""
     for point in report["pain_points"]:
         for quote in point["quotes"]:
-            quote["clause"] = mask_contacts(quote["clause"])
+            quote["clause"] = privacy.mask_contacts(quote["clause"])
     for word in report["keywords"]:
-        word["term"] = mask_contacts(word["term"])
+        word["term"] = privacy.mask_contacts(word["term"])
     for topic in report["topics"]:
-        topic["terms"] = [mask_contacts(t) for t in topic["terms"]]
+        topic["terms"] = [privacy.mask_contacts(t) for t in topic["terms"]]
     return report
 
 

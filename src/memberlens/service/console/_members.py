@@ -5,7 +5,7 @@ warehouse lock and render. Whether the viewer sees clear personal data is their
 role's ``pii:read``; the profile domain audits every such view. The member's feedback
 (newest first, with what the refresh's text step read in it) is shown as written,
 except the contacts typed into it, which follow the same rule: masked unless the
-card was revealed, and so audited (see ``_feedback_page.mask_contacts``).
+card was revealed, and so audited (see ``privacy.mask_contacts``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from memberlens.service._deps import WorkspaceDep
 from memberlens.service._problems import Problem, problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need, viewer
-from memberlens.service.console._feedback_page import mask_contacts
 from memberlens.service.console._recommendations_page import member_lists
 from memberlens.service.console._routes import render
 
@@ -62,7 +61,7 @@ def _profile(request: Request, ws: WorkspaceDep, card: profile.MemberCard) -> pr
         found = profile.member_profile(ws.warehouse, member_id=card.member_id)
     if card.revealed:
         return found
-    rows = tuple({**r, "text": mask_contacts(r.get("text"))} for r in found.feedback)
+    rows = tuple({**r, "text": privacy.mask_contacts(r.get("text"))} for r in found.feedback)
     return replace(found, feedback=rows)
 
 
