@@ -17,12 +17,13 @@ TEXTS = ["送餐很快，味道不错", "太慢了，菜都凉了", "還可以�
 def test_an_unreadable_cache_entry_is_refitted_and_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cached = _builtin.chinese_model().positive(TEXTS)  # from the user's cache, or fitted
+    cached = _builtin.chinese_model().positive(TEXTS)  # from the checkout's cache, or fitted
+    whole = _builtin._cache_path().read_bytes()
 
     monkeypatch.setenv("MEMBERLENS_CACHE_DIR", str(tmp_path))
     path = _builtin._cache_path()
     assert path.parent == tmp_path
-    path.write_bytes(b"not gzip")
+    path.write_bytes(whole[: len(whole) // 2])  # cut short, as by a full disk
     _builtin.chinese_model.cache_clear()
     try:
         refitted = _builtin.chinese_model().positive(TEXTS)

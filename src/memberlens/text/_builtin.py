@@ -78,8 +78,8 @@ def chinese_model() -> NgramModel:
     path = _cache_path()
     try:
         return NgramModel.from_artifact(json.loads(gzip.decompress(path.read_bytes())))
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # not cached yet, or unreadable: fit it again
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
+        pass  # not cached yet, or unreadable (cut short, edited): fit it again
     texts, labels = corpus()
     artifact = NgramModel.fit(texts, labels, BUILTIN_PARAMS).to_artifact()
     _write_atomically(path, gzip.compress(json.dumps(artifact).encode(), 6))
@@ -90,11 +90,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all; a read-only cache is no error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-            handle.write(data)
-        os.replace(handle.name, path)
+        handle = tempfile.NamedTemporaryFile(dir=path.parent, delete=False)  # noqa: SIM115 (closed below)
     except OSError:
         return
+    written = Path(handle.name)
+    try:
+        with handle:
+            handle.write(data)
+        os.replace(written, path)
+    except OSError:
+        written.unlink(missing_ok=True)
 
 
 @functools.cache
