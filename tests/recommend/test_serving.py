@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from memberlens import accounts, identity, pipeline, predict, recommend
 from memberlens.service import create_app
+from memberlens.service.routers.recommendations import RecommendationsOut
 from memberlens.workspace import Workspace
 from tests.cli.test_cli import cli, json_of
 from tests.ingest.helpers import run, write
@@ -126,7 +127,15 @@ def api(shop: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
 def ask(client: TestClient, auth: dict[str, str], key: str, **params: Any) -> dict[str, Any]:
     answer = client.get(f"/api/v1/members/pos/{key}/recommendations", params=params, headers=auth)
     assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
     body: dict[str, Any] = answer.json()
+    return documented(body)
+
+
+def documented(body: dict[str, Any]) -> dict[str, Any]:
+    """``body``, after checking it is exactly the documented shape (the routes serialise
+    their answers themselves, past FastAPI's response model)."""
+    assert RecommendationsOut.model_validate(body, strict=True).model_dump(mode="json") == body
     return body
 
 
@@ -218,7 +227,7 @@ def test_new_items_enter_through_content_similarity(
     assert "n1" not in ids(ask(client, auth, "s3", scenario="home", k=10))
     # A new item's similar items come from content: the other books, the more
     # popular first on equal similarity.
-    answer = client.get("/api/v1/products/n1/similar", headers=auth).json()
+    answer = documented(client.get("/api/v1/products/n1/similar", headers=auth).json())
     assert ids(answer) == ["b1", "b2", "b3"]
     assert answer["items"][0]["reason"] == "similar to New novel"
     assert answer["items"][0]["algorithm"] == "content"
@@ -228,7 +237,7 @@ def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]
     client, auth = api
     answer = client.get("/api/v1/products/m1/similar", headers=auth)
     assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = documented(answer.json())
     # m1 was bought with c1 (s1, s2) and b1 (s2, s3); never with b2 or b3.
     assert set(ids(body)) == {"c1", "b1"}
     assert body["items"][0]["reason"] == "often chosen with Blue mug"
