@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,3 +109,93 @@ def test_a_failing_step_is_recorded_as_failed(
         pipeline.refresh(shop)
     (failed,) = recent_jobs(shop.state)
     assert failed.status == "failed" and "disk full" in failed.detail["error"]
+
+
+# -- the workspace clock ([refresh] as_of) ------------------------------------------
+# The shop's newest order is 2025-06-10, its newest event 2025-07-01 08:00.
+
+
+def _set_clock(ws: Workspace, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setattr(ws.settings.refresh, "as_of", value)
+
+
+def test_the_data_clock_refreshes_as_of_the_day_after_the_newest_data(
+    shop: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: without --as-of, a refresh of historical files ran as of today and
+    turned every member into a lapsed one. "data" (the default) reads the data's end."""
+    monkeypatch.setenv("MEMBERLENS_NOW", "2026-12-06T09:00:00Z")
+    assert shop.settings.refresh.as_of == "data"  # the default
+    result = pipeline.refresh(shop, only=["features"])
+    assert result.as_of == datetime(2025, 7, 2, tzinfo=UTC)
+    assert result.to_json()["clock"] == {
+        "source": "data",
+        "newest_data": "2025-07-01T08:00:00",
+        "stale_days": None,
+    }
+    assert result.to_json()["warnings"] == []
+
+
+def test_the_data_clock_never_runs_ahead_of_now(
+    shop: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live shop: its newest event is from today, so the as-of is now, not tomorrow."""
+    monkeypatch.setenv("MEMBERLENS_NOW", "2025-07-01T12:00:00Z")
+    result = pipeline.refresh(shop, only=["features"])
+    assert result.as_of == datetime(2025, 7, 1, 12, tzinfo=UTC)
+
+
+def test_a_clock_far_after_the_data_warns_that_members_will_look_lapsed(
+    shop: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEMBERLENS_NOW", "2026-12-06T09:00:00Z")
+    _set_clock(shop, monkeypatch, "now")
+    result = pipeline.refresh(shop, only=["features"]).to_json()
+    assert result["as_of"] == "2026-12-06T09:00:00+00:00"
+    assert result["clock"]["stale_days"] == 523  # 2025-07-01 08:00 → 2026-12-06 09:00
+    (warning,) = result["warnings"]
+    assert warning["code"] == "DATA_STALE"
+    assert "2025-07-01" in warning["message"] and "--as-of" in warning["message"]
+    (run,) = recent_jobs(shop.state, job="refresh")
+    assert run.detail["warnings"] == result["warnings"]  # kept for the console's banner
+
+
+def test_a_fixed_clock_and_an_explicit_as_of_see_only_data_before_them(
+    shop: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEMBERLENS_NOW", "2026-12-06T09:00:00Z")
+    _set_clock(shop, monkeypatch, "2025-06-15")
+    fixed = pipeline.refresh(shop, only=["features"]).to_json()
+    assert fixed["as_of"] == "2025-06-15T00:00:00+00:00"
+    # the newest before the as-of is o5 (June 10): 4 days, not stale
+    assert fixed["clock"] == {
+        "source": "setting",
+        "newest_data": "2025-06-10T10:00:00",
+        "stale_days": None,
+    }
+    given = pipeline.refresh(shop, as_of=date(2025, 9, 1), only=["features"]).to_json()
+    assert given["clock"]["source"] == "given" and given["clock"]["stale_days"] == 61
+
+
+def test_the_data_clock_ignores_activity_flagged_out_of_window(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taobao's sample holds stray timestamps outside its window: flagged on import,
+    they must not move the clock."""
+    monkeypatch.setenv("MEMBERLENS_NOW", "2026-12-06T09:00:00Z")
+    run(workspace, "orders", write(tmp_path / "o.csv", ORDERS))
+    workspace.warehouse.execute(
+        "UPDATE orders SET ordered_at = TIMESTAMP '2026-03-01', _flags = 'out_of_window' "
+        "WHERE order_id = 'o5'"
+    )
+    result = pipeline.refresh(workspace, only=["features"])
+    assert result.as_of == datetime(2025, 5, 27, tzinfo=UTC)  # after o4 (May 26)
+
+
+def test_a_clock_setting_that_is_no_date_is_refused_with_the_choices(tmp_path: Path) -> None:
+    from memberlens.core.errors import ConfigError
+    from memberlens.core.settings import load_settings
+
+    (tmp_path / "memberlens.toml").write_text('[refresh]\nas_of = "yesterday"\n')
+    with pytest.raises(ConfigError, match=r"refresh.as_of.*'yesterday' is not \"now\", \"data\""):
+        load_settings(tmp_path)

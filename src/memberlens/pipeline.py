@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from memberlens import (
     collect,
     identity,
+    measure,
     online,
     predict,
     profile,
@@ -183,10 +184,49 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Clock:
+    """The as-of a refresh used and how it was chosen.
+
+    ``source`` is ``given`` (``--as-of``), ``data`` (the day after the newest order or
+    event), ``now`` or ``setting`` (a fixed date in ``[refresh] as_of``). ``newest``
+    is the newest order or event time seen (naive UTC), ``stale_days`` how many days
+    it lies before the as-of when that passes ``[refresh] stale_after_days``.
+    """
+
+    moment: datetime
+    source: str
+    newest: datetime | None
+    stale_days: int | None = None
+
+    def warnings(self) -> list[dict[str, str]]:
+        if self.stale_days is None or self.newest is None:
+            return []
+        return [
+            {
+                "code": "DATA_STALE",
+                "message": (
+                    f"the newest order or event ({self.newest:%Y-%m-%d}) is "
+                    f"{self.stale_days} days before the as-of {self.moment:%Y-%m-%d}: "
+                    "members will look lapsed. Refresh as of the data "
+                    '(`--as-of`, or [refresh] as_of = "data" in memberlens.toml)'
+                ),
+            }
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "newest_data": self.newest.isoformat() if self.newest else None,
+            "stale_days": self.stale_days,
+        }
+
+
 @dataclass
 class RefreshResult:
     run_id: str
     as_of: datetime
+    clock: Clock | None = None
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -194,6 +234,8 @@ class RefreshResult:
         return {
             "run_id": self.run_id,
             "as_of": self.as_of.isoformat(),
+            "clock": self.clock.to_json() if self.clock else None,
+            "warnings": self.clock.warnings() if self.clock else [],
             "steps": self.steps,
             "seconds": round(self.seconds, 3),
         }
@@ -208,16 +250,40 @@ EARLIEST_AS_OF = date(1900, 1, 1)
 LATEST_AS_OF = date(2199, 12, 31)
 
 
-def cutoff(as_of: date | None) -> datetime:
-    """The instant a refresh sees data before: midnight UTC of ``as_of``, else now."""
-    if as_of is None:
-        return utc_now()
+def cutoff(as_of: date) -> datetime:
+    """The instant a refresh as of ``as_of`` sees data before: midnight UTC."""
     if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
         raise UsageError(
             f"as-of {as_of.isoformat()} is outside {EARLIEST_AS_OF} … {LATEST_AS_OF}; "
             "give the day whose data the refresh should stop before (e.g. 2024-01-01)"
         )
     return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+
+
+def clock(ws: Workspace, as_of: date | None = None) -> Clock:
+    """The as-of of a refresh: ``as_of`` when given, else the workspace clock
+    (``[refresh] as_of``: ``data``, ``now`` or a date), with the staleness check."""
+    now = utc_now()
+    newest = measure.newest_activity(ws.warehouse, until=now)
+    chosen = ws.settings.refresh.as_of
+    if as_of is not None:
+        moment, source = cutoff(as_of), "given"
+    elif chosen == "now":
+        moment, source = now, "now"
+    elif chosen == "data":
+        # The day after the newest activity, so that all of it is seen; never later
+        # than now (a live shop's data ends today). No data yet: now.
+        day_after = cutoff(newest.date() + timedelta(days=1)) if newest else now
+        moment, source = min(day_after, now), "data"
+    else:
+        moment, source = cutoff(date.fromisoformat(chosen)), "setting"
+    if newest is not None and moment < now:  # what the refresh will see, not beyond
+        newest = measure.newest_activity(ws.warehouse, until=moment)
+    stale = None
+    if newest is not None:
+        gap = (moment.replace(tzinfo=None) - newest).days
+        stale = gap if gap > ws.settings.refresh.stale_after_days else None
+    return Clock(moment, source, newest, stale)
 
 
 def refresh(
@@ -239,7 +305,8 @@ def refresh(
         raise UsageError(
             f"unknown step {', '.join(unknown)}; the steps are: {', '.join(step_names())}"
         )
-    moment = cutoff(as_of)
+    when = clock(ws, as_of)
+    moment = when.moment
     chosen = [s for s in STEPS if not only or s.name in only]
     if any(s.name in ("tags", "segments") for s in chosen):
         book = ws.tag_book()  # a typo stops the run before any step
@@ -248,7 +315,7 @@ def refresh(
     if any(s.name == "recommendations" for s in chosen):
         recommend.check_algorithms(ws.scenarios())
     run_id = start_job(ws.state, JOB, {"as_of": moment.isoformat(), "steps": step_names()})
-    result = RefreshResult(run_id, moment)
+    result = RefreshResult(run_id, moment, when)
     started = time.perf_counter()
     try:
         for step in chosen:

@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from memberlens.cli._common import JsonOpt, QuietOpt, WorkspaceOpt, out, print_json, stages
+from memberlens.cli._common import (
+    JsonOpt,
+    QuietOpt,
+    WorkspaceOpt,
+    err,
+    out,
+    print_json,
+    stages,
+)
 from memberlens.cli._remote import remote_for
 from memberlens.core.errors import UsageError, WorkspaceError
 from memberlens.store import recent_jobs
@@ -34,7 +42,10 @@ def _day(text: str | None) -> date | None:
 def refresh(
     as_of: Annotated[
         str | None,
-        typer.Option(help="Use only data before this day (YYYY-MM-DD, UTC); default: now."),
+        typer.Option(
+            help="Use only data before this day (YYYY-MM-DD, UTC); default: the workspace "
+            'clock, [refresh] as_of ("data": the day after the newest order or event).'
+        ),
     ] = None,
     step: Annotated[
         list[str] | None, typer.Option(help="Run only this step (repeat for several).")
@@ -66,7 +77,26 @@ def refresh(
     for name, detail in result["steps"].items():
         figures = ", ".join(f"{k} {_figure(v)}" for k, v in detail.items() if k != "seconds")
         out.print(f"  {name}: {figures} ({detail['seconds']:.1f} s)")
-    out.print(f"refresh {result['run_id']} as of {result['as_of']}: {result['seconds']:.1f} s")
+    out.print(
+        f"refresh {result['run_id']} as of {result['as_of']} ({_how(result.get('clock'))}): "
+        f"{result['seconds']:.1f} s"
+    )
+    for warning in result.get("warnings") or []:
+        err.print(f"[yellow]warning[/yellow] [{warning['code']}]: {warning['message']}")
+
+
+def _how(clock: dict[str, Any] | None) -> str:
+    """How the as-of was chosen, in words."""
+    if not clock:
+        return "given"
+    newest = (clock.get("newest_data") or "")[:10] or "none yet"
+    said = {
+        "given": "--as-of",
+        "data": f"the day after the newest data, {newest}",
+        "now": "now, [refresh] as_of",
+        "setting": "[refresh] as_of",
+    }
+    return said.get(clock["source"], clock["source"])
 
 
 def _figure(value: Any) -> str:

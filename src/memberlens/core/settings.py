@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from memberlens.core.errors import ConfigError, WorkspaceError
@@ -68,6 +76,38 @@ class ServerSettings(BaseModel):
         ge=1,
         le=256,
         description="Threads that run request handlers; requests beyond them queue in order.",
+    )
+
+
+def _as_of_setting(value: str) -> str:
+    if value in ("now", "data"):
+        return value
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f'\'{value}\' is not "now", "data" or a date YYYY-MM-DD') from None
+    return value
+
+
+class RefreshSettings(BaseModel):
+    """The workspace's clock: the day a refresh sees data before (docs/configuration.md)."""
+
+    as_of: Annotated[str, AfterValidator(_as_of_setting)] = Field(
+        "data",
+        description=(
+            '"data": the day after the newest order or event (for historical files and '
+            'live shops alike); "now": the current time; or a fixed date YYYY-MM-DD. '
+            "`refresh --as-of` overrides it for one run."
+        ),
+    )
+    stale_after_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description=(
+            "Warn when the newest order or event is more than this many days older than "
+            "the as-of (members would look lapsed)."
+        ),
     )
 
 
@@ -436,6 +476,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     server: ServerSettings = ServerSettings()
     jobs: JobsSettings = JobsSettings()
+    refresh: RefreshSettings = RefreshSettings()
     consent: ConsentSettings = ConsentSettings()
     identity: IdentitySettings = IdentitySettings()
     tiers: TiersSettings = TiersSettings()
