@@ -129,6 +129,7 @@ PUBLIC = {
     "/static/plotly.min.js",
     "/api/v1/openapi.json",
     "/api/v1/docs",
+    "/api/v1/docs/assets/{name}",
     "/docs/oauth2-redirect",
 }
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 
 from memberlens import __version__
 from memberlens.core.settings import load_settings
-from memberlens.service import _owner, _problems, console
+from memberlens.service import _docs, _owner, _problems, console
 from memberlens.service._deps import RateLimiter
 from memberlens.service._gate import WarehouseGate
 from memberlens.service._runner import JobRunner
@@ -81,7 +81,7 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # served from an installed package: _docs
         redoc_url=None,
         description="Member data in; profiles, segments, predictions and campaigns out.",
     )
@@ -91,5 +91,6 @@ def create_app(
     _problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API)
+    _docs.install(app, API)
     console.install(app, API)
     return app
