@@ -37,6 +37,16 @@ def _named(model: SentimentModel, entry: predict.RegisteredModel) -> SentimentMo
     )
 
 
+def production_model_name(state: StateStore) -> str | None:
+    """The production model's name as scores record it (``sentiment v2``), without
+    loading it; None before one is registered."""
+    try:
+        entry = predict.get_model(state, SENTIMENT_MODEL)
+    except predict.ModelNotFoundError:
+        return None
+    return f"{entry.name} v{entry.version}"
+
+
 def production_model(state: StateStore, root: Path) -> SentimentModel:
     """The production sentiment model; the built-in one (registered now) if none is."""
     try:

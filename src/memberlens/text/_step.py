@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from memberlens.store import StateStore, Warehouse
-from memberlens.text._models import production_model
+from memberlens.text._models import production_model, production_model_name
 from memberlens.text._script import language
 
 TABLE = "feedback_insights"
@@ -88,22 +88,17 @@ def compute_insights(
     ensure_table(warehouse)
     if not warehouse.has_table("feedback"):
         return {"scored": 0, "skipped": "no feedback loaded"}
-    model = production_model(state, root)
     moment = cutoff.astimezone(UTC).replace(tzinfo=None) if cutoff.tzinfo else cutoff
-    todo = warehouse.fetch_all(
-        f"""
-        SELECT f.feedback_id, f.kind, f.text, md5(coalesce(f.text, '')) AS sha
-        FROM feedback f
-        LEFT JOIN {TABLE} i
-          ON i.feedback_id = f.feedback_id AND i.model = ?
-          AND i.text_sha = md5(coalesce(f.text, ''))
-        WHERE (f.occurred_at < ? OR f.occurred_at IS NULL) AND i.feedback_id IS NULL
-        ORDER BY f.feedback_id
-        """,
-        [model.name, moment],
-    )
+    # Loading the model costs seconds (the built-in one is fitted on first use): only
+    # when there is something it has not read yet.
+    name = production_model_name(state)
+    todo = _unread(warehouse, name or "", moment)  # no model yet: every row is unread
+    model = production_model(state, root) if todo else None
+    if model is not None and name is None:
+        todo = _unread(warehouse, model.name, moment)
     for start in range(0, len(todo), _BATCH):
         part = todo[start : start + _BATCH]
+        assert model is not None
         table = _read(part, model.positive, options, aspects, model.name)
         with warehouse.transaction():
             warehouse.native.register("_insight_part", table)
@@ -128,12 +123,28 @@ def compute_insights(
     )
     complaints = warehouse.fetch_all(f"SELECT count(*) FROM {TABLE} WHERE complaint")[0][0]
     return {
-        "model": model.name,
+        "model": model.name if model else name,
         "scored": len(todo),
         "feedback": sum(counts.values()),
         "by_sentiment": {k: counts[k] for k in sorted(counts)},
         "complaints": int(complaints),
     }
+
+
+def _unread(warehouse: Warehouse, model: str, moment: datetime) -> list[tuple[Any, ...]]:
+    """Feedback before ``moment`` whose current text ``model`` has not read yet."""
+    return warehouse.fetch_all(
+        f"""
+        SELECT f.feedback_id, f.kind, f.text, md5(coalesce(f.text, '')) AS sha
+        FROM feedback f
+        LEFT JOIN {TABLE} i
+          ON i.feedback_id = f.feedback_id AND i.model = ?
+          AND i.text_sha = md5(coalesce(f.text, ''))
+        WHERE (f.occurred_at < ? OR f.occurred_at IS NULL) AND i.feedback_id IS NULL
+        ORDER BY f.feedback_id
+        """,
+        [model, moment],
+    )
 
 
 def _read(
