@@ -28,6 +28,7 @@ from memberlens import (
     signals,
     text,
 )
+from memberlens.core import progress
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import UsageError
 from memberlens.store import finish_job, start_job
@@ -205,6 +206,9 @@ class Clock:
         return [
             {
                 "code": "DATA_STALE",
+                "newest": f"{self.newest:%Y-%m-%d}",
+                "as_of": f"{self.moment:%Y-%m-%d}",
+                "days": str(self.stale_days),
                 "message": (
                     f"the newest order or event ({self.newest:%Y-%m-%d}) is "
                     f"{self.stale_days} days before the as-of {self.moment:%Y-%m-%d}: "
@@ -291,9 +295,14 @@ def refresh(
     *,
     as_of: date | None = None,
     only: list[str] | None = None,
-    progress: Callable[[str], None] | None = None,
 ) -> RefreshResult:
-    """Run the pipeline's steps in order (or only the named ones) on data before ``as_of``.
+    """Run the pipeline's steps in order (or only the named ones) on data before ``as_of``
+    (default: the workspace clock, :func:`clock`).
+
+    The steps run in one warehouse transaction: other connections (the console's
+    pages) see the last completed refresh until this one commits, and a failed run
+    leaves the warehouse as it was. Progress goes to ``core.progress``: the stage
+    ``refresh`` with one unit per step, each step a stage inside it.
 
     Examples
     --------
@@ -318,12 +327,15 @@ def refresh(
     result = RefreshResult(run_id, moment, when)
     started = time.perf_counter()
     try:
-        for step in chosen:
-            if progress:
-                progress(step.name)
-            begun = time.perf_counter()
-            detail = step.run(ws, moment)
-            result.steps[step.name] = {**detail, "seconds": round(time.perf_counter() - begun, 3)}
+        with progress.stage(JOB, total=len(chosen)), ws.warehouse.transaction():
+            for done, step in enumerate(chosen):
+                progress.advance(done, len(chosen), step.name)
+                begun = time.perf_counter()
+                with progress.stage(step.name):
+                    detail = step.run(ws, moment)
+                seconds = round(time.perf_counter() - begun, 3)
+                result.steps[step.name] = {**detail, "seconds": seconds}
+            progress.advance(len(chosen), len(chosen), "commit")
     except Exception as exc:
         finish_job(
             ws.state,

@@ -68,9 +68,8 @@ def refresh(
         body = {"as_of": day.isoformat() if day else None, "steps": step}
         result: dict[str, Any] = remote.call("POST", "/refresh", body)
     else:
-        names = step or pipeline.step_names()
-        with ws, stages("refresh", quiet=quiet, total=len(names)) as progress:
-            result = pipeline.refresh(ws, as_of=day, only=step, progress=progress).to_json()
+        with ws, stages("refresh", quiet=quiet):
+            result = pipeline.refresh(ws, as_of=day, only=step).to_json()
     if json_out:
         print_json(result)
         return
@@ -96,7 +95,7 @@ def _how(clock: dict[str, Any] | None) -> str:
         "now": "now, [refresh] as_of",
         "setting": "[refresh] as_of",
     }
-    return said.get(clock["source"], clock["source"])
+    return said.get(str(clock["source"]), str(clock["source"]))
 
 
 def _figure(value: Any) -> str:

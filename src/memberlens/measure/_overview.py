@@ -23,11 +23,19 @@ def _resolved(warehouse: Warehouse, table: str) -> ir.Table:
     return t.left_join(m, ["source", "source_member_key"])
 
 
-def overview(warehouse: Warehouse, *, period_days: int = 30) -> Overview:
+def overview(
+    warehouse: Warehouse, *, period_days: int = 30, cutoff: datetime | None = None
+) -> Overview:
+    """The member base and its buying over the ``period_days`` before ``cutoff`` (the
+    last refresh's as-of, naive UTC: every console page reads the same day), or before
+    the newest order or event when there is no refresh yet."""
     orders = _resolved(warehouse, "orders")
     orders = orders.filter(orders.status.isnull() | ~orders.status.isin(_NOT_SALES))
     # Anonymous events stitched to a member by a login count as that member's activity.
     events = identity.events_with_members(warehouse)
+    if cutoff is not None:
+        orders = orders.filter(orders.ordered_at < cutoff)
+        events = events.filter(events.occurred_at < cutoff)
     latest = (
         orders.ordered_at.max().execute(),
         warehouse.table("events").occurred_at.max().execute(),
@@ -40,7 +48,7 @@ def overview(warehouse: Warehouse, *, period_days: int = 30) -> Overview:
     members = int(warehouse.table("member_map").member_id.nunique().execute())
     if not stamps:
         return Overview(None, period_days, members, 0, 0, Decimal("0"), 0, 0.0, [], [])
-    as_of: datetime = max(stamps)
+    as_of: datetime = cutoff if cutoff is not None else max(stamps)
     start = as_of - timedelta(days=period_days)
     recent = orders.filter(orders.ordered_at > start)
     per_buyer = recent.group_by("member_id").aggregate(n=recent.count())

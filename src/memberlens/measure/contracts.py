@@ -12,8 +12,9 @@ from typing import Any
 class Overview:
     """The console's first page: the member base and its buying over a period.
 
-    ``as_of`` is the last day with data (not today), so a historical data set still
-    shows a meaningful period.
+    ``as_of`` is the last refresh's as-of (the day every console page reads), or the
+    last day with data before the first refresh — not today, so a historical data set
+    still shows a meaningful period.
     """
 
     as_of: date | None

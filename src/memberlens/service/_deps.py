@@ -15,6 +15,7 @@ from memberlens import accounts
 from memberlens.accounts import AuthError, Scope, TokenInfo
 from memberlens.service._gate import WarehouseGate
 from memberlens.service._problems import Problem
+from memberlens.service._runner import JobRunner
 from memberlens.workspace import Workspace
 
 T = TypeVar("T")
@@ -40,6 +41,14 @@ async def get_gate(request: Request) -> WarehouseGate:
 
 
 GateDep = Annotated[WarehouseGate, Depends(get_gate)]
+
+
+async def get_runner(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.runner
+    return runner
+
+
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
 def _bearer(request: Request) -> str:

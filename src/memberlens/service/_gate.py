@@ -1,10 +1,11 @@
-"""The warehouse gate: one holder at a time inside the server.
+"""The warehouse gate: one writer at a time inside the server.
 
 Embedded DuckDB serves one process, and inside the server one job at a time writes
-to it. Jobs (flushes, imports, refreshes) queue for the gate with :meth:`hold`;
-console pages enter it with ``with gate:`` and give up after a short wait with
-:class:`WarehouseBusy`, which says what holds it, so a page never hangs behind a
-long refresh.
+to it. Jobs (flushes, imports, refreshes) and writing requests queue for the gate
+with :meth:`WarehouseGate.hold`. Reading needs no gate: each thread reads on its own
+connection (``store.Warehouse``) and sees the last committed data — a refresh commits
+once, at its end — so ``with gate:`` around a console page's reads lets it through at
+once, whatever job runs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from memberlens.core.clock import utc_now
 
 
 class WarehouseBusy(Exception):
+    """A writer gave up waiting for the gate (``hold(..., wait=seconds)``)."""
+
     def __init__(self, holder: str, since: datetime | None, waited: float) -> None:
         super().__init__(holder)
         self.holder, self.since, self.waited = holder, since, waited
@@ -31,21 +34,21 @@ class WarehouseGate:
         self.since: datetime | None = None
 
     @contextmanager
-    def hold(self, job: str) -> Iterator[None]:
-        """Wait as long as it takes, then hold the warehouse for ``job``."""
-        with self._lock:
-            self.holder, self.since = job, utc_now()
-            try:
-                yield
-            finally:
-                self.holder, self.since = "", None
+    def hold(self, job: str, *, wait: float | None = None) -> Iterator[None]:
+        """Hold the warehouse for writing ``job``: wait as long as it takes, or at most
+        ``wait`` seconds and then raise :class:`WarehouseBusy` naming the holder."""
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            raise WarehouseBusy(self.holder or "another job", self.since, wait or 0.0)
+        self.holder, self.since = job, utc_now()
+        try:
+            yield
+        finally:
+            self.holder, self.since = "", None
+            self._lock.release()
 
+    # Reading: no lock (see the module's docstring).
     def __enter__(self) -> WarehouseGate:
-        if not self._lock.acquire(timeout=self.wait_seconds):
-            raise WarehouseBusy(self.holder or "another job", self.since, self.wait_seconds)
-        self.holder, self.since = "a console page", utc_now()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.holder, self.since = "", None
-        self._lock.release()
+        return None

@@ -15,15 +15,43 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from memberlens import collect, jobs, pipeline
+from memberlens.core import progress
+from memberlens.core.clock import utc_now
 from memberlens.service._gate import WarehouseGate
 from memberlens.store import interrupt_stale_runs
 from memberlens.workspace import Workspace
 
 log = logging.getLogger("memberlens.runner")
 TICK_SECONDS = 0.5
+
+
+@dataclass
+class RunningJob:
+    """A long job in progress, as the console's banner shows it."""
+
+    job: str
+    since: datetime
+    last: progress.Update | None = None
+
+    def update(self, u: progress.Update) -> None:
+        self.last = u
+
+    def to_json(self) -> dict[str, Any]:
+        last = self.last
+        stages = last.stages[1:] if last and last.stages[:1] == (self.job,) else ()
+        return {
+            "job": self.job,
+            "since": self.since.isoformat(),
+            "step": " › ".join(stages) or None,
+            "share": last.share if last and len(last.stages) > 1 and last.done else None,
+        }
 
 
 class JobRunner:
@@ -39,6 +67,17 @@ class JobRunner:
         self._last: dict[str, float] = dict.fromkeys(self._every, 0.0)
         self._refresh_pending = False
         self.flushes = 0
+        self.running: RunningJob | None = None
+
+    @contextmanager
+    def _tracking(self, job: str) -> Iterator[None]:
+        running = RunningJob(job, utc_now())
+        self.running = running
+        try:
+            with progress.listen(running.update):
+                yield
+        finally:
+            self.running = None
 
     def start(self) -> None:
         interrupted = interrupt_stale_runs(self._ws.state)
@@ -74,9 +113,13 @@ class JobRunner:
             log.info("%s %s -> %s", "imported" if item.ok else "refused", item.file, item.kind)
         return done
 
-    def refresh_now(self) -> pipeline.RefreshResult:
-        with self._gate.hold("refresh"):
-            result = pipeline.refresh(self._ws)
+    def refresh_now(
+        self, *, as_of: date | None = None, only: list[str] | None = None
+    ) -> pipeline.RefreshResult:
+        """Run a refresh (the schedule's, or one asked for through the API), with its
+        progress in :attr:`running` for the console's banner."""
+        with self._gate.hold("refresh"), self._tracking("refresh"):
+            result = pipeline.refresh(self._ws, as_of=as_of, only=only)
         log.info("refresh %s finished in %.1f s", result.run_id, result.seconds)
         return result
 

@@ -20,6 +20,7 @@ from memberlens.store._jobs import (
     JobRecord,
     finish_job,
     interrupt_stale_runs,
+    last_run,
     recent_jobs,
     start_job,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "column_type",
     "finish_job",
     "interrupt_stale_runs",
+    "last_run",
     "q",
     "recent_jobs",
     "sql_type",

@@ -83,6 +83,19 @@ def interrupt_stale_runs(state: StateStore) -> list[str]:
         return [row.job for row in stale]
 
 
+def last_run(state: StateStore, job: str, *, status: JobStatus = "succeeded") -> JobRecord | None:
+    """The newest run of ``job`` that ended with ``status`` (by default: succeeded)."""
+    query = (
+        select(JobRun)
+        .where(JobRun.job == job, JobRun.status == status)
+        .order_by(JobRun.started_at.desc(), JobRun.run_id)
+        .limit(1)
+    )
+    with state.session() as s:
+        row = s.scalars(query).first()
+    return _record(row) if row is not None else None
+
+
 def recent_jobs(state: StateStore, *, job: str | None = None, limit: int = 20) -> list[JobRecord]:
     """The newest runs first, optionally of one job only."""
     query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.run_id).limit(limit)
@@ -90,15 +103,16 @@ def recent_jobs(state: StateStore, *, job: str | None = None, limit: int = 20) -
         query = query.where(JobRun.job == job)
     with state.session() as s:
         rows = s.scalars(query).all()
-    return [
-        JobRecord(
-            run_id=r.run_id,
-            job=r.job,
-            status=r.status,
-            started_at=r.started_at,
-            finished_at=r.finished_at,
-            duration_ms=r.duration_ms,
-            detail=json.loads(r.detail or "{}"),
-        )
-        for r in rows
-    ]
+    return [_record(r) for r in rows]
+
+
+def _record(r: JobRun) -> JobRecord:
+    return JobRecord(
+        run_id=r.run_id,
+        job=r.job,
+        status=r.status,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        duration_ms=r.duration_ms,
+        detail=json.loads(r.detail or "{}"),
+    )

@@ -8,6 +8,7 @@ runs on every engine. Bulk loading is engine-specific by nature and goes through
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +25,37 @@ _LOCK_PID = re.compile(r"PID (\d+)")
 
 
 class Warehouse:
-    """An open warehouse connection (one process may hold an embedded DuckDB file)."""
+    """An open warehouse (one process may hold an embedded DuckDB file).
+
+    Each thread works on its own connection to the one database (DuckDB's ``cursor()``;
+    a connection must not be shared between threads): the thread that opened the
+    warehouse on the first, every other thread on one of its own, made when it first
+    asks. So a server's console pages read committed data on their own connections
+    while the job runner's refresh writes inside its transaction on another, and they
+    see the last completed refresh until it commits.
+    """
 
     def __init__(self, backend: Any, *, engine: str, location: str) -> None:
-        self._backend = backend
+        self._root = backend
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._others: list[Any] = []
+        self._others_lock = threading.Lock()
         self.engine = engine
         self.location = location
+
+    @property
+    def _backend(self) -> Any:
+        """The calling thread's Ibis backend (and so its own DuckDB connection)."""
+        if threading.get_ident() == self._owner:
+            return self._root
+        mine = getattr(self._local, "backend", None)
+        if mine is None:
+            mine = ibis.duckdb.from_connection(self._root.con.cursor())
+            self._local.backend = mine
+            with self._others_lock:
+                self._others.append(mine)
+        return mine
 
     @classmethod
     def open_duckdb(
@@ -81,13 +107,28 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All or nothing: a crash or an error inside leaves no partial rows."""
+        """All or nothing: a crash or an error inside leaves no partial rows.
+
+        Transactions nest: an inner one joins the outer one (a refresh runs all its
+        steps in one), and other threads see none of it until the outermost commits.
+        """
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
         self.native.execute("BEGIN TRANSACTION")
+        self._local.depth = 1
         try:
             yield
         except BaseException:
+            self._local.depth = 0
             self.native.execute("ROLLBACK")
             raise
+        self._local.depth = 0
         self.native.execute("COMMIT")
 
     def ensure_schema(self) -> None:
@@ -96,7 +137,11 @@ class Warehouse:
             self.native.execute(statement)
 
     def close(self) -> None:
-        self.native.close()
+        with self._others_lock:
+            others, self._others = self._others, []
+        for backend in others:
+            backend.con.close()
+        self._root.con.close()
 
     def __enter__(self) -> Warehouse:
         return self

@@ -36,6 +36,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "try again in a minute.",
         "zh-CN": "数据正在执行{holder}任务，完成后即可查看本页，请一分钟后重试。",
     },
+    "no_refresh": {
+        "en": "— no refresh yet (run `memberlens refresh`)",
+        "zh-CN": "—（尚未刷新，请运行 `memberlens refresh`）",
+    },
+    "refresh_running": {
+        "en": "A refresh is running{step}; pages show the data as of {as_of} until it ends.",
+        "zh-CN": "数据刷新进行中{step}；完成前各页面显示截至 {as_of} 的数据。",
+    },
+    "data_stale": {
+        "en": "The newest order or event ({newest}) is {days} days before the as-of {as_of}: "
+        "members look lapsed. Refresh as of the data: `memberlens refresh --as-of DAY`, or "
+        '[refresh] as_of = "data" in memberlens.toml.',
+        "zh-CN": "最新的订单或行为（{newest}）比数据截至日 {as_of} 早 {days} 天，会员会显得已经"
+        "流失。请按数据日期刷新：`memberlens refresh --as-of 日期`，或在 memberlens.toml 中"
+        '设置 [refresh] as_of = "data"。',
+    },
     "forbidden": {"en": "Your role may not open this page.", "zh-CN": "您的角色无权访问此页面。"},
     "bad_login": {"en": "Wrong e-mail or password.", "zh-CN": "邮箱或密码错误。"},
     "locked": {

@@ -32,6 +32,7 @@ from memberlens.service.console._auth import (
     secure,
     viewer,
 )
+from memberlens.service.console._status import page_status
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 pages = APIRouter(include_in_schema=False)
@@ -62,6 +63,8 @@ def render(
         # navigation shows only what the role may open
         "may": lambda p: who is not None and accounts.allows(who.user.role, Permission(p)),
     }
+    if who is not None and "status" not in context:
+        context["status"] = page_status(request)
     return TEMPLATES.TemplateResponse(
         request,
         name,
@@ -174,8 +177,8 @@ def language(
 
 
 def _overview(request: Request, ws: WorkspaceDep, period: int) -> measure.Overview:
-    with request.app.state.gate:
-        return measure.overview(ws.warehouse, period_days=period)
+    cutoff = page_status(request).cutoff
+    return measure.overview(ws.warehouse, period_days=period, cutoff=cutoff)
 
 
 @pages.get("/")

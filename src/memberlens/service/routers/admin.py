@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from memberlens import pipeline, protection
+from memberlens import protection
 from memberlens.accounts import Scope, TokenInfo
 from memberlens.ingest import (
     IngestRequest,
@@ -20,10 +24,16 @@ from memberlens.ingest import (
     quality_report,
 )
 from memberlens.privacy import ExportRequest
-from memberlens.service._deps import GateDep, WorkspaceDep, token_with
+from memberlens.service._deps import GateDep, RunnerDep, WorkspaceDep, token_with
 from memberlens.service._problems import Problem
+from memberlens.workspace import Workspace
 
 router = APIRouter(tags=["admin"])
+log = logging.getLogger("memberlens.api")
+# (workspace, argv, hold the gate for a job) → the output as JSON lines
+HostedCommands = Callable[
+    [Workspace, list[str], Callable[[str], AbstractContextManager[object]]], Iterator[str]
+]
 AdminToken = Annotated[TokenInfo, Depends(token_with(Scope.ADMIN))]
 
 
@@ -63,15 +73,42 @@ def ingest(body: IngestBody, ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> 
         return ingest_file(ws.warehouse, ws.keyring, job).to_json()
 
 
+class CommandBody(BaseModel):
+    argv: list[str] = Field(
+        min_length=1, max_length=500, description="The command line after `memberlens`."
+    )
+
+
+@router.post(
+    "/cli",
+    summary="Run a memberlens command in the server (what the CLI does while it holds the "
+    'workspace); its output streams back as JSON lines, the last one {"exit": code}',
+    response_class=StreamingResponse,
+)
+def command(
+    body: CommandBody, request: Request, ws: WorkspaceDep, gate: GateDep, _: AdminToken
+) -> StreamingResponse:
+    hosted: HostedCommands | None = getattr(request.app.state, "commands", None)
+    if hosted is None:
+        raise Problem(
+            404,
+            "Not here",
+            "this server runs no commands for clients (start it with `memberlens serve`)",
+            code="NO_COMMANDS",
+        )
+    log.info("running a command for a client: %s", " ".join(body.argv[:2]))
+    lines = hosted(ws, body.argv, lambda job: gate.hold(job))
+    return StreamingResponse(lines, media_type="application/x-ndjson")
+
+
 class RefreshBody(BaseModel):
     as_of: date | None = Field(None, description="See only data before this day (UTC).")
     steps: list[str] | None = Field(None, description="Run only these steps, in order.")
 
 
 @router.post("/refresh", summary="Run the refresh pipeline now (as `memberlens refresh`)")
-def refresh(body: RefreshBody, ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> dict[str, Any]:
-    with gate.hold("refresh"):
-        return pipeline.refresh(ws, as_of=body.as_of, only=body.steps).to_json()
+def refresh(body: RefreshBody, runner: RunnerDep, _: AdminToken) -> dict[str, Any]:
+    return runner.refresh_now(as_of=body.as_of, only=body.steps).to_json()
 
 
 @router.get("/privacy/keys", summary="Key ring and values per key (as `memberlens privacy keys`)")
