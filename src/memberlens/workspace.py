@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,7 +38,11 @@ class Workspace:
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
+        """Open the workspace at ``root``; inside :func:`lending`, the lent one."""
         root = root.resolve()
+        lent = _LENT.get()
+        if lent is not None and lent.root == root:
+            return _Borrowed(lent)
         settings = load_settings(root)
         keyring = load_key_ring(key_file_for(settings))
         state = StateStore.open(state_url(root, settings))
@@ -45,8 +52,9 @@ class Workspace:
                 memory_limit=settings.warehouse.memory_limit,
                 threads=settings.warehouse.threads,
             )
-        except WorkspaceError:
+        except WorkspaceError as exc:
             state.close()
+            exc.root = root
             raise
         warehouse.execute("SET autoinstall_known_extensions = false")
         warehouse.ensure_schema()
@@ -80,6 +88,32 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Borrowed(Workspace):
+    """A workspace lent by its holder: the same connections, and closing it leaves
+    them open (the holder closes them)."""
+
+    def __init__(self, lent: Workspace) -> None:
+        super().__init__(lent.root, lent.settings, lent.warehouse, lent.state, lent.keyring)
+
+    def close(self) -> None:
+        return None
+
+
+_LENT: ContextVar[Workspace | None] = ContextVar("memberlens_lent_workspace", default=None)
+
+
+@contextmanager
+def lending(ws: Workspace) -> Iterator[None]:
+    """Inside, :meth:`Workspace.open` of ``ws``'s folder returns ``ws`` itself instead
+    of opening it again — how a server that holds the workspace runs a CLI command
+    for a client (embedded DuckDB admits one process; the command runs in it)."""
+    token = _LENT.set(ws)
+    try:
+        yield
+    finally:
+        _LENT.reset(token)
 
 
 def open_state(root: Path) -> StateStore:

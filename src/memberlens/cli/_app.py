@@ -25,7 +25,8 @@ from memberlens.cli import (
     _workspace,
 )
 from memberlens.cli._common import err
-from memberlens.core.errors import MemberlensError
+from memberlens.cli._remote import forward_to_server
+from memberlens.core.errors import MemberlensError, WorkspaceError
 
 app = typer.Typer(
     name="memberlens",
@@ -69,24 +70,33 @@ _text.register(app)
 
 def main() -> None:
     """Entry point: domain errors become one clear line and exit code 1 (2 for usage)."""
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(argv: list[str], *, forward: bool = True) -> int:
+    """Run one command line; its exit code. A command refused because a server holds
+    the workspace is run by that server instead (``forward``), its output shown here."""
     try:
-        code = app(standalone_mode=False)
+        code = app(args=argv, prog_name="memberlens", standalone_mode=False)
+    except WorkspaceError as exc:
+        if forward and exc.code == "WORKSPACE_LOCKED" and exc.root is not None:
+            return forward_to_server(app, argv, exc)
+        return _failed(exc)
     except MemberlensError as exc:
-        err.print(f"[red]error[/red] [{exc.code}]: {exc.message}", markup=True, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        return _failed(exc)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except typer.Abort:
         err.print("aborted")
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
         err.print("interrupted: nothing was committed by the step that was running")
-        sys.exit(130)
+        return 130
     except Exception as exc:
         show = getattr(exc, "show", None)
         if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
             show()  # a usage error from the parser: exit code 2
-            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("MEMBERLENS_DEBUG"):
             raise
         err.print(
@@ -95,5 +105,10 @@ def main() -> None:
             "and report it.",
             soft_wrap=True,
         )
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def _failed(exc: MemberlensError) -> int:
+    err.print(f"[red]error[/red] [{exc.code}]: {exc.message}", markup=True, soft_wrap=True)
+    return exc.exit_code

@@ -34,9 +34,11 @@ def serve(
     """
     import uvicorn  # the server's own dependency: load it only here
 
+    from memberlens.cli._hosted import route_streams, run_hosted
     from memberlens.service import create_app
 
-    app = create_app(workspace.resolve(), url=f"http://{host}:{port}")
+    route_streams()
+    app = create_app(workspace.resolve(), url=f"http://{host}:{port}", commands=run_hosted)
     out.print(f"memberlens API on http://{host}:{port}/api/v1 (docs: /api/v1/docs)")
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
 

@@ -7,6 +7,8 @@ carries a stable machine ``code`` beside its words, and the exit code the CLI us
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class MemberlensError(Exception):
     """Base of every error memberlens raises on purpose."""
@@ -38,9 +40,11 @@ class ConfigError(MemberlensError, ValueError):
 
 
 class WorkspaceError(MemberlensError, LookupError):
-    """The workspace is missing, incomplete or held by another process."""
+    """The workspace is missing, incomplete or held by another process (``root``: the
+    workspace's folder, where known — a held one may be reached through its server)."""
 
     code = "WORKSPACE"
+    root: Path | None = None
 
 
 class InputError(MemberlensError, ValueError):

@@ -13,7 +13,12 @@ from memberlens.profile._feature_catalogue import (
     feature_specs,
     feature_version,
 )
-from memberlens.profile._features import FEATURES_TABLE, compute_member_features, feature_frame
+from memberlens.profile._features import (
+    FEATURES_TABLE,
+    compute_member_features,
+    feature_coverage,
+    feature_frame,
+)
 from memberlens.profile._features_orders import order_frames
 from memberlens.profile._lookup import search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
@@ -42,6 +47,7 @@ from memberlens.profile.contracts import (
     HITS_SHOWN,
     ORDERS_SHOWN,
     EventLine,
+    FeatureCoverage,
     FeatureDef,
     FeatureSnapshot,
     FeatureType,
@@ -72,6 +78,7 @@ __all__ = [
     "TAGS_TABLE",
     "VIEW_ACTION",
     "EventLine",
+    "FeatureCoverage",
     "FeatureDef",
     "FeatureSnapshot",
     "FeatureType",
@@ -97,6 +104,7 @@ __all__ = [
     "compute_member_features",
     "compute_member_tags",
     "default_tag_book_text",
+    "feature_coverage",
     "feature_defs",
     "feature_frame",
     "feature_names",

@@ -21,7 +21,7 @@ from memberlens.profile import _features_activity as act
 from memberlens.profile import _features_orders as od
 from memberlens.profile._feature_catalogue import FEATURES, feature_version
 from memberlens.profile._feature_defs import WINDOWS
-from memberlens.profile.contracts import FeatureSnapshot, FeatureType
+from memberlens.profile.contracts import FeatureCoverage, FeatureSnapshot, FeatureType
 from memberlens.store import Warehouse, q
 
 FEATURES_TABLE = "member_features"
@@ -88,6 +88,25 @@ def compute_member_features(
         category_rows=_count(warehouse, SHARES_TABLE, snapshot),
         tiers_from=tiers_from,
     )
+
+
+def feature_coverage(warehouse: Warehouse) -> FeatureCoverage:
+    """The share of members with a value, per feature, in the latest snapshot."""
+    if not warehouse.has_table(FEATURES_TABLE):
+        return FeatureCoverage(None, 0, dict.fromkeys((f.name for f in FEATURES), None))
+    present = set(warehouse.table(FEATURES_TABLE).columns)
+    counted = [f.name for f in FEATURES if f.name in present]
+    counts = ", ".join(f"count({q(name)})" for name in counted)
+    row = warehouse.fetch_all(
+        f"SELECT max(snapshot_date), count(*){', ' + counts if counts else ''} "
+        f"FROM {FEATURES_TABLE} WHERE snapshot_date = "
+        f"(SELECT max(snapshot_date) FROM {FEATURES_TABLE})"
+    )[0]
+    day, members = row[0], int(row[1])
+    filled: dict[str, float | None] = dict.fromkeys((f.name for f in FEATURES), None)
+    for name, n in zip(counted, row[2:], strict=True):
+        filled[name] = round(int(n) / members, 4) if members else None
+    return FeatureCoverage(day, members, filled)
 
 
 def feature_frame(warehouse: Warehouse, *, cutoff: datetime, default_timezone: str) -> pa.Table:

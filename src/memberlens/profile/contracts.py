@@ -181,6 +181,16 @@ class FeatureDef:
 
 
 @dataclass(frozen=True)
+class FeatureCoverage:
+    """How filled each feature is in the latest stored snapshot: the share of members
+    with a value (None for a feature the snapshot has no column for)."""
+
+    snapshot_date: date | None
+    members: int
+    filled: dict[str, float | None]
+
+
+@dataclass(frozen=True)
 class FeatureSnapshot:
     """What one run of the features step wrote."""
 

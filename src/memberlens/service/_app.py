@@ -45,11 +45,14 @@ def create_app(
     rate: float | None = None,
     burst: int | None = None,
     url: str | None = None,
+    commands: admin.HostedCommands | None = None,
 ) -> FastAPI:
     """The server for the workspace at ``root``; it holds the workspace while it runs.
 
     With ``url`` (the address it listens on) the server also writes data/server.json so
-    that CLI commands on the held workspace can go through its API.
+    that CLI commands on the held workspace can go through its API; ``commands`` runs
+    any command for them there (``POST /api/v1/cli``; `memberlens serve` passes the
+    CLI's own).
 
     Rates and the flush interval default to the workspace's ``[server]`` settings.
     """
@@ -85,6 +88,7 @@ def create_app(
         redoc_url=None,
         description="Member data in; profiles, segments, predictions and campaigns out.",
     )
+    app.state.commands = commands
     app.state.rate_limiter = RateLimiter(
         server.rate_per_token if rate is None else rate, server.burst if burst is None else burst
     )
