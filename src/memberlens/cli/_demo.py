@@ -32,8 +32,8 @@ def demo(
     refresh it, and make one console account per role (passwords printed once)."""
     from memberlens.demo import LOAD_ORDER, run_demo  # numpy-heavy: load only when asked
 
-    # generate, init, one stage per file, refresh, accounts
-    with stages("demo", quiet=quiet, total=4 + len(LOAD_ORDER)) as step:
+    # generate, init, one stage per file, refresh, models, accounts
+    with stages("demo", quiet=quiet, total=5 + len(LOAD_ORDER)) as step:
         report = run_demo(directory, members=members, seed=seed, progress=step)
     if json_out:
         print_json(_as_json(report))

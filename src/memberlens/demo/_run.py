@@ -11,6 +11,7 @@ from pathlib import Path
 
 from memberlens import accounts, pipeline, predict
 from memberlens.core.errors import InputError, UsageError
+from memberlens.core.progress import advance, stage
 from memberlens.demo._people import WINDOW_END
 from memberlens.demo._synth import DemoTruth, generate_sources
 from memberlens.ingest import IngestRequest, IngestResult, ingest_file, parse_mapping
@@ -100,14 +101,16 @@ def run_demo(
             start = time.perf_counter()
             say("models")
             try:
-                _fit_models(ws, missing)
+                with stage("models"):
+                    _fit_models(ws, missing)
             except InputError as exc:  # a tiny demo may not hold enough history
                 say(f"models skipped: {exc}")
             # Score with them, and let segments, signals and the online tables see it.
             # (the lists read no prediction: the first run's stay)
             after = pipeline.step_names()[pipeline.step_names().index("predictions") :]
             after.remove("recommendations")
-            again = pipeline.refresh(ws, as_of=DEMO_TODAY, only=after).to_json()
+            with stage("models"):
+                again = pipeline.refresh(ws, as_of=DEMO_TODAY, only=after).to_json()
             report.refresh["steps"].update(again["steps"])  # type: ignore[attr-defined]
             timings["models"] = time.perf_counter() - start
         say("accounts")
@@ -120,15 +123,25 @@ def _fit_models(ws: Workspace, names: set[str]) -> None:
     demo's today."""
     if predict.CLV_MODEL in names:
         day = DEMO_TODAY - timedelta(days=1)
-        predict.fit_clv(ws.warehouse, ws.state, ws.root, calibration_end=day)
+        with stage("lifetime value"):
+            predict.fit_clv(ws.warehouse, ws.state, ws.root, calibration_end=day)
     if predict.CHURN_MODEL in names:
-        predict.fit_churn(
-            ws.warehouse,
-            ws.state,
-            ws.root,
-            as_of=DEMO_TODAY,
-            default_timezone=ws.settings.workspace.default_timezone,
-        )
+        done = 0
+
+        def said(note: str) -> None:
+            nonlocal done
+            done += 1
+            advance(done, None, note)
+
+        with stage("churn"):
+            predict.fit_churn(
+                ws.warehouse,
+                ws.state,
+                ws.root,
+                as_of=DEMO_TODAY,
+                default_timezone=ws.settings.workspace.default_timezone,
+                progress=said,
+            )
 
 
 def demo_accounts(ws: Workspace) -> list[tuple[str, str, str]]:
