@@ -16,7 +16,7 @@ from memberlens.workspace import Workspace, open_state
 from tests.service.test_console import PASSWORD, login
 
 
-def _wait_for(condition: object, seconds: float = 20) -> None:
+def _wait_for(condition: object, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if callable(condition) and condition():
