@@ -129,7 +129,11 @@ HorizonOpt = Annotated[
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Use only orders before this day (YYYY-MM-DD); default: today."),
+    typer.Option(
+        "--as-of",
+        help="Use only orders before this day (YYYY-MM-DD); default: the workspace clock, "
+        '[refresh] as_of ("data": the day after the newest order or event).',
+    ),
 ]
 EvaluateOpt = Annotated[
     str | None,
@@ -164,10 +168,10 @@ def _churn_options(
     )
 
 
-def _as_of(value: str | None) -> date:
-    from memberlens.core.clock import utc_now
+def _as_of(value: str | None, ws: Workspace) -> date:
+    from memberlens import pipeline  # the workspace clock
 
-    return _day(value, "--as-of") or utc_now().date()
+    return _day(value, "--as-of") or pipeline.clock(ws).moment.date()
 
 
 @predict_app.command("churn")
@@ -181,8 +185,8 @@ def churn(
     quiet: QuietOpt = False,
 ) -> None:
     """Train the churn model (LightGBM), test it held out in time beside BG/NBD, register it."""
-    day = _as_of(as_of)
     with Workspace.open(workspace) as ws:
+        day = _as_of(as_of, ws)
         options = _churn_options(ws, horizon_days, evaluate_at, overlap)
         with stages("churn model", quiet=quiet or json_out) as progress:
             report = predict.fit_churn(
@@ -226,8 +230,8 @@ def backtest_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Replay past cut-offs: train as of each, score what happened after; metrics over time."""
-    day = _as_of(as_of)
     with Workspace.open(workspace) as ws:
+        day = _as_of(as_of, ws)
         options = _churn_options(ws, horizon_days, evaluate_at, overlap)
         with stages("backtest", quiet=quiet or json_out) as progress:
             done, skipped = predict.backtest(
