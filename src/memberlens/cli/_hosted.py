@@ -46,6 +46,8 @@ READ_ONLY = frozenset(
         "user list",
     }
 )
+# Commands that make or hold a workspace of their own: never run inside a server.
+NOT_HOSTED = frozenset({"serve", "demo", "init"})
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _SINK: ContextVar[Callable[[str, str], None] | None] = ContextVar(
     "memberlens_cli_sink", default=None
@@ -124,6 +126,11 @@ def run_hosted(ws: Workspace, argv: list[str], hold: Hold) -> Iterator[str]:
 
     lines: queue.Queue[dict[str, Any]] = queue.Queue()
     name = _command_name(argv)
+    if name.split(" ")[0] in NOT_HOSTED:
+        refused = f"error [BAD_USAGE]: `memberlens {name}` does not run inside a server\n"
+        yield json.dumps({"err": refused}) + "\n"
+        yield json.dumps({"exit": 2}) + "\n"
+        return
 
     def work() -> None:
         token = _SINK.set(lambda stream, text: lines.put({stream: text}))

@@ -104,7 +104,7 @@ def remote_for(workspace: Path, locked: WorkspaceError) -> Remote:
 # `ingest`, `quality`, `refresh` and a few more have API routes of their own; every
 # other command that finds the workspace held is sent whole to POST /api/v1/cli and
 # runs inside the server (which lends it the open workspace), its output streamed back.
-NOT_FORWARDED = frozenset({"serve", "demo", "init"})
+NOT_FORWARDED = frozenset({"serve", "demo", "init"})  # cli._hosted refuses them too
 
 
 def forward_to_server(app: typer.Typer, argv: list[str], locked: WorkspaceError) -> int:
