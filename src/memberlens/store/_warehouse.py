@@ -83,7 +83,13 @@ class Warehouse:
         return list(self._backend.list_tables())
 
     def has_table(self, name: str) -> bool:
-        return name in self.tables()
+        """Whether ``name`` is a table or view (one catalog look-up, not a listing)."""
+        found = self.native.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_name = ? AND table_schema = current_schema()",
+            [name],
+        ).fetchone()
+        return bool(found and found[0])
 
     def to_pyarrow(self, expr: ibis.Expr) -> pa.Table:
         return self._backend.to_pyarrow(expr)
