@@ -148,10 +148,13 @@ def _signals(ws: Workspace, as_of: datetime) -> dict[str, Any]:
 
 
 def _online_tables(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    progress.advance(0, 3, "member summaries")
     published = online.publish_member_summaries(ws.state, ws.warehouse, as_of=as_of)
+    progress.advance(1, 3, "consent")
     consent = online.publish_consent(
         ws.state, ws.warehouse, as_of=as_of, defaults=ws.settings.consent
     )
+    progress.advance(2, 3, "recommendation lists")
     lists = online.publish_recommendations(
         ws.state, recommend.read_lists(ws.warehouse, cutoff=as_of), as_of=as_of
     )

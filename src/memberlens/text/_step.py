@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from memberlens.core import progress
 from memberlens.store import StateStore, Warehouse
 from memberlens.text._models import production_model, production_model_name
 from memberlens.text._script import language
@@ -81,7 +82,6 @@ def compute_insights(
     cutoff: datetime,
     options: InsightOptions,
     aspects: AspectReader | None = None,
-    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Score the feedback given before ``cutoff`` that the production model has not read
     yet; the step summary."""
@@ -114,8 +114,7 @@ def compute_insights(
                 )
             finally:
                 warehouse.native.unregister("_insight_part")
-        if progress is not None:
-            progress(min(start + _BATCH, len(todo)), len(todo))
+        progress.advance(min(start + _BATCH, len(todo)), len(todo), "feedback read")
     counts = dict(
         warehouse.fetch_all(
             f"SELECT coalesce(sentiment_label, 'no text'), count(*) FROM {TABLE} GROUP BY ALL"
