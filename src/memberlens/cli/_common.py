@@ -131,8 +131,8 @@ class _TerminalView:
             return
         if not inner:
             return
-        # a step's own share (not at its start), not the count of steps
-        inside = len(u.stages) > 1 and u.done > 0
+        # a step's own share (not the bare mark of its start), not the count of steps
+        inside = len(u.stages) > 1 and (u.done > 0 or bool(u.note))
         share = f" {u.share:.0%}" if u.share is not None and inside else ""
         note = f" · {u.note}" if u.note and inside else ""
         self._bar.update(self._task, description=f"{self.title}: {' › '.join(inner)}{share}{note}")
