@@ -199,3 +199,36 @@ def test_order_lines_without_their_order_are_loaded_and_flagged(
     assert rows(workspace, "SELECT order_id FROM order_items WHERE _flags = 'orphan'") == [
         ("o404",)
     ]
+
+
+def test_a_row_quarantined_in_one_import_loads_when_fixed_in_the_next(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Quarantine reserves no row identity: by natural key (events) or by content hash
+    (orders without an id, where the fixed row equals an earlier one and is a second
+    real purchase), the fixed row loads and only it."""
+    events = (
+        "event_id,source_member_key,event_type,occurred_at\n"
+        "e1,u1,view,2025-01-01T00:00:00Z\ne2,u1,pageview,2025-01-01T00:00:00Z\n"
+        "e3,u1,view,yesterday\n"
+    )
+    first = run(workspace, "events", write(tmp_path / "e.csv", events))
+    assert (first.loaded, first.quarantined) == (1, 2)
+    fixed = events.replace("pageview", "view").replace("yesterday", "2025-01-02T00:00:00Z")
+    again = run(workspace, "events", write(tmp_path / "e.csv", fixed))
+    assert (again.loaded, again.duplicates, again.quarantined) == (2, 1, 0)
+    assert rows(workspace, "SELECT event_id, event_type FROM events ORDER BY 1") == [
+        ("e1", "view"),
+        ("e2", "view"),
+        ("e3", "view"),
+    ]
+    orders = "source_member_key,ordered_at,total_amount\n" + (
+        "m1,2024-01-01T10:00:00Z,abc\nm1,2024-01-01T10:00:00Z,9.99\n"
+    )
+    assert run(workspace, "orders", write(tmp_path / "o.csv", orders)).loaded == 1
+    again = run(workspace, "orders", write(tmp_path / "o.csv", orders.replace("abc", "9.99")))
+    assert (again.loaded, again.duplicates) == (1, 1)
+    assert rows(workspace, "SELECT count(*), sum(total_amount) FROM orders") == [
+        (2, Decimal("19.98"))
+    ]
+    assert rows(workspace, "SELECT count(*) FROM quarantine") == [(3,)]

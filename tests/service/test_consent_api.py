@@ -203,3 +203,23 @@ def test_the_member_page_shows_the_consent_history(workspace_dir: Path, tmp_path
         ]
         other = client.get("/members/m_nobody")
         assert other.status_code == 404
+
+
+def test_a_corrected_statement_is_stored(api: tuple[TestClient, Auth, Auth]) -> None:
+    """A rejected statement reserves nothing: corrected, before or after its twin was
+    quarantined, it reaches the ledger."""
+    client, auth, _ = api
+    runner = client.app.state.runner  # type: ignore[attr-defined]
+    url = "/api/v1/members/app/u5/consents"
+    statement = {"purpose": "marketing", "channel": "email", "granted": "maybe"}
+    assert client.post(url, json=[statement], headers=auth).json()["rejected"] == 1
+    first = runner.flush_now()
+    assert (first.flushed, first.quarantined) == (0, 1)
+    fixed = client.post(url, json=[{**statement, "granted": True}], headers=auth).json()
+    assert fixed["accepted"] == 1
+    assert runner.flush_now().flushed == 1
+    ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
+    assert ws.warehouse.fetch_all(
+        "SELECT source_member_key, purpose, channel, granted FROM consents"
+    ) == [("u5", "marketing", "email", True)]
+    assert ask(client, auth, "u5", "marketing", "email")["allowed"] is True

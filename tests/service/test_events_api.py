@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from memberlens import accounts
 from memberlens.service import create_app
+from memberlens.store import BufferRow
 from memberlens.workspace import Workspace
 
 EVENT = {
@@ -138,3 +140,52 @@ def test_duplicates_within_one_batch_and_across_batches(
     assert [i["status"] for i in first["items"]] == ["accepted", "duplicate", "accepted"]
     second = client.post("/api/v1/events", json=batch, headers=auth).json()
     assert second["duplicates"] == 3
+
+
+def test_a_corrected_event_is_accepted_and_stored(
+    server: tuple[TestClient, dict[str, str]],
+) -> None:
+    """A rejected event reserves nothing: re-sent corrected with its event_id, it is
+    stored — whether its rejected twin still waits in the buffer (c1) or already sits
+    in the quarantine (c2)."""
+    client, auth = server
+    runner = client.app.state.runner  # type: ignore[attr-defined]
+    bad = [
+        {**EVENT, "event_id": "c1", "event_type": "pageview"},
+        {**EVENT, "event_id": "c2", "occurred_at": "yesterday"},
+    ]
+    first = client.post("/api/v1/events", json=bad, headers=auth).json()
+    assert [i["status"] for i in first["items"]] == ["rejected", "rejected"]
+    fixed = client.post("/api/v1/events", json=[{**EVENT, "event_id": "c1"}], headers=auth)
+    assert fixed.json()["items"][0]["status"] == "accepted"
+    flushed = runner.flush_now()
+    assert (flushed.flushed, flushed.quarantined) == (1, 2)  # c1 stored; both twins quarantined
+    later = client.post("/api/v1/events", json=[{**EVENT, "event_id": "c2"}], headers=auth)
+    assert later.json()["items"][0]["status"] == "accepted"
+    again = client.post("/api/v1/events", json=[{**EVENT, "event_id": "c2"}], headers=auth)
+    assert again.json()["items"][0]["status"] == "duplicate"  # accepted once is enough
+    assert runner.flush_now().flushed == 1
+    ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
+    assert ws.warehouse.fetch_all("SELECT event_id, event_type FROM events ORDER BY 1") == [
+        ("c1", "view"),
+        ("c2", "view"),
+    ]
+    assert ws.warehouse.scalar("SELECT count(*) FROM quarantine WHERE table_name = 'events'") == 2
+
+
+def test_an_id_kept_by_a_rejected_row_of_an_older_version_is_released(
+    server: tuple[TestClient, dict[str, str]],
+) -> None:
+    """Buffers written before the fix hold the event_id of rejected rows: the corrected
+    event takes it over instead of being answered ``duplicate``."""
+    client, auth = server
+    client.post(
+        "/api/v1/events", json=[{**EVENT, "event_id": "k1", "event_type": "x"}], headers=auth
+    )
+    ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
+    with ws.state.session() as s, s.begin():
+        s.execute(update(BufferRow).values(dedupe_key="events:k1"))  # as older versions kept it
+    fixed = client.post("/api/v1/events", json=[{**EVENT, "event_id": "k1"}], headers=auth)
+    assert fixed.json()["items"][0]["status"] == "accepted"
+    client.app.state.runner.flush_now()  # type: ignore[attr-defined]
+    assert ws.warehouse.fetch_all("SELECT event_id FROM events") == [("k1",)]

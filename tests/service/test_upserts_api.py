@@ -90,3 +90,46 @@ def test_each_upsert_needs_its_own_scope(api: tuple[TestClient, dict[str, str]])
     client, auth = api
     answer = client.post("/api/v1/events", json={"event_type": "view"}, headers=auth)
     assert (answer.status_code, answer.json()["code"]) == (403, "MISSING_SCOPE")
+
+
+def test_a_corrected_member_and_order_are_stored(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    """A rejected member or order reserves nothing: corrected, in the same batch (w3),
+    after its twin was quarantined (w2, o3), it loads; the twins stay in the quarantine."""
+    client, auth = api
+    runner = client.app.state.runner  # type: ignore[attr-defined]
+    bad = {**MEMBER, "source_member_key": "w2", "phone": "12345"}
+    body = client.post(
+        "/api/v1/members",
+        json=[bad, {**bad, "source_member_key": "w3"}, {**MEMBER, "source_member_key": "w3"}],
+        headers=auth,
+    ).json()
+    assert [i["status"] for i in body["items"]] == ["rejected", "rejected", "accepted"]
+    order = {
+        "order_id": "o3",
+        "source_member_key": "w2",
+        "ordered_at": "2025-05-01T10:00:00Z",
+        "total_amount": "30.00",
+        "items": [{"product_id": "p1", "quantity": 0}],
+    }
+    assert client.post("/api/v1/orders", json=[order], headers=auth).json()["rejected"] == 1
+    first = runner.flush_now()
+    assert (first.flushed, first.quarantined) == (1, 3)
+
+    fixed = client.post(
+        "/api/v1/members", json=[{**MEMBER, "source_member_key": "w2"}], headers=auth
+    )
+    assert fixed.json()["accepted"] == 1
+    line = {"product_id": "p1", "quantity": 2, "unit_price": "15.00", "amount": "30.00"}
+    fixed = client.post("/api/v1/orders", json=[{**order, "items": [line]}], headers=auth)
+    assert fixed.json()["accepted"] == 1
+    assert runner.flush_now().flushed == 3  # a member, an order and its line
+    ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
+    assert ws.warehouse.fetch_all("SELECT source_member_key FROM members ORDER BY 1") == [
+        ("w2",),
+        ("w3",),
+    ]
+    assert ws.warehouse.fetch_all("SELECT order_id, _flags FROM orders") == [("o3", None)]
+    assert ws.warehouse.fetch_all("SELECT order_id, quantity FROM order_items") == [("o3", 2)]
+    assert ws.warehouse.scalar("SELECT count(*) FROM quarantine") == 3

@@ -64,7 +64,11 @@ def accept(
     token_id: str,
     source: str = "api",
 ) -> AcceptResult:
-    """Validate and commit a batch of ``kind`` rows; events are idempotent by event_id."""
+    """Validate and commit a batch of ``kind`` rows; events are idempotent by event_id.
+
+    Only an accepted event holds its event_id: a rejected one (quarantined at the next
+    flush) reserves nothing, so the client may send it again corrected.
+    """
     table = RAW_TABLES[kind]
     now = utc_now().replace(tzinfo=None)
     rows: list[dict[str, Any]] = []
@@ -81,7 +85,8 @@ def accept(
         rows.append(
             {
                 "kind": kind,
-                "dedupe_key": f"{kind}:{key}" if key else None,
+                # A rejected item reserves no id: its corrected version must be accepted.
+                "dedupe_key": f"{kind}:{key}" if key and not problems else None,
                 "received_at": now,
                 "token_id": token_id,
                 "payload": payload,
@@ -107,6 +112,7 @@ def _insert(
     keys = [r["dedupe_key"] for r in rows if r["dedupe_key"]]
     try:
         with state.session() as s, s.begin():
+            _release_rejected(s, keys)
             seen = (
                 set(s.scalars(select(BufferRow.dedupe_key).where(BufferRow.dedupe_key.in_(keys))))
                 if keys
@@ -129,11 +135,23 @@ def _insert(
         return _insert_one_by_one(state, rows, results)
 
 
+def _release_rejected(s: Session, keys: list[str]) -> None:
+    """Free the ids that rejected rows of older versions still hold (only a rejected
+    row has a ``reason``), so that their corrected versions are not taken for retries."""
+    if keys:
+        s.execute(
+            update(BufferRow)
+            .where(BufferRow.dedupe_key.in_(keys), BufferRow.reason.is_not(None))
+            .values(dedupe_key=None)
+        )
+
+
 def _insert_one_by_one(
     state: StateStore, rows: list[dict[str, Any]], results: list[ItemResult]
 ) -> list[ItemResult]:
     out = []
     with state.session() as s, s.begin():
+        _release_rejected(s, [r["dedupe_key"] for r in rows if r["dedupe_key"]])
         for row, result in zip(rows, results, strict=True):
             status = _add(s, BufferRow(**row), result.status)
             out.append(
