@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from memberlens.core.errors import ConfigError, InputError, UsageError
+from memberlens.core.errors import ConfigError, InputError, Interrupted, UsageError
+from memberlens.ingest import IngestRequest, ingest_file, parse_mapping
 from memberlens.workspace import Workspace
 from tests.ingest.helpers import balanced, rows, run, write
 
@@ -232,3 +233,20 @@ def test_a_row_quarantined_in_one_import_loads_when_fixed_in_the_next(
         (2, Decimal("19.98"))
     ]
     assert rows(workspace, "SELECT count(*) FROM quarantine") == [(3,)]
+
+
+def test_ctrl_c_is_an_interruption_that_loaded_nothing(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    def stop_at_load(stage: str) -> None:
+        if stage == "load":
+            raise KeyboardInterrupt
+
+    spec = parse_mapping("", origin="test")
+    request = IngestRequest(kind="orders", path=write(tmp_path / "o.csv", ORDERS), mapping=spec)
+    with pytest.raises(Interrupted, match="import interrupted, nothing was loaded") as caught:
+        ingest_file(workspace.warehouse, workspace.keyring, request, progress=stop_at_load)
+    assert caught.value.exit_code == 130
+    assert rows(workspace, "SELECT count(*) FROM orders") == [(0,)]
+    assert rows(workspace, "SELECT count(*) FROM ingest_runs") == [(0,)]
+    assert run(workspace, "orders", request.path).loaded == 3  # the connection still works

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from types import FrameType
 
 import typer
 
@@ -26,7 +29,7 @@ from memberlens.cli import (
 )
 from memberlens.cli._common import err
 from memberlens.cli._remote import forward_to_server
-from memberlens.core.errors import MemberlensError, WorkspaceError
+from memberlens.core.errors import Interrupted, MemberlensError, WorkspaceError
 
 app = typer.Typer(
     name="memberlens",
@@ -68,16 +71,36 @@ _predict.register(app)
 _text.register(app)
 
 
+def _watch_sigint() -> threading.Event:
+    """Remember a Ctrl-C. DuckDB turns the signal into an error of its own (a
+    ``RuntimeError('Query interrupted')``), which must not read as a bug in memberlens."""
+    seen = threading.Event()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+
+        def remember(signum: int, frame: FrameType | None) -> None:
+            seen.set()
+            signal.default_int_handler(signum, frame)
+
+        signal.signal(signal.SIGINT, remember)
+    return seen
+
+
 def main() -> None:
-    """Entry point: domain errors become one clear line and exit code 1 (2 for usage)."""
-    sys.exit(run(sys.argv[1:]))
+    """Entry point: domain errors become one clear line and exit code 1 (2 for usage);
+    Ctrl-C exits 130 with what it stopped."""
+    sys.exit(run(sys.argv[1:], sigint=_watch_sigint()))
 
 
-def run(argv: list[str], *, forward: bool = True) -> int:
+def run(argv: list[str], *, forward: bool = True, sigint: threading.Event | None = None) -> int:
     """Run one command line; its exit code. A command refused because a server holds
-    the workspace is run by that server instead (``forward``), its output shown here."""
+    the workspace is run by that server instead (``forward``), its output shown here.
+    ``sigint`` is set once Ctrl-C arrived (``main`` watches for it): an error raised
+    after it is the interruption, not a bug."""
     try:
         code = app(args=argv, prog_name="memberlens", standalone_mode=False)
+    except Interrupted as exc:
+        err.print(exc.message, markup=False, soft_wrap=True)
+        return exc.exit_code
     except WorkspaceError as exc:
         if forward and exc.code == "WORKSPACE_LOCKED" and exc.root is not None:
             return forward_to_server(app, argv, exc)
@@ -93,6 +116,9 @@ def run(argv: list[str], *, forward: bool = True) -> int:
         err.print("interrupted: nothing was committed by the step that was running")
         return 130
     except Exception as exc:
+        if sigint is not None and sigint.is_set():
+            err.print("interrupted: nothing was committed by the step that was running")
+            return 130
         show = getattr(exc, "show", None)
         if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
             show()  # a usage error from the parser: exit code 2

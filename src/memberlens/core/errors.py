@@ -57,3 +57,10 @@ class KeyRingError(MemberlensError, LookupError):
     """Encryption keys are missing or do not match the data."""
 
     code = "KEY_RING"
+
+
+class Interrupted(MemberlensError):
+    """The user stopped the work (Ctrl-C); the message says what was kept."""
+
+    code = "INTERRUPTED"
+    exit_code = 130  # 128 + SIGINT, as shells report a process stopped by Ctrl-C

@@ -5,7 +5,7 @@ content hash plus the row's occurrence index within the file, so two identical
 real purchases in one file stay two rows and a re-import adds nothing. Same key
 with new content replaces the row and moves the previous version to the table's
 ``_history`` twin. Everything after staging runs in one warehouse transaction: a
-process killed half way leaves no partial rows.
+process killed half way leaves no partial rows, and Ctrl-C says that nothing was loaded.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+
 from memberlens.core.clock import utc_now
+from memberlens.core.errors import Interrupted
 from memberlens.core.ids import new_run_id
 from memberlens.ingest._compile import compile_table, lit, needs_row_id
 from memberlens.ingest._mapping import Mapping
@@ -48,11 +51,60 @@ def ingest_file(
     request: IngestRequest,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Import one file into the canonical tables; see the module docstring."""
+    """Import one file into the canonical tables; see the module docstring.
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C, saying whether anything was loaded (before the commit, nothing was).
+    """
+    run_id = new_run_id("ing")
+    try:
+        return _ingest(warehouse, keyring, request, run_id, progress)
+    except BaseException as exc:
+        if not _is_interrupt(exc):
+            raise
+        raise _interrupted(warehouse, request, run_id) from None
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it, or as DuckDB does for the query it stopped on the
+    signal: a ``RuntimeError('Query interrupted')`` (DuckDB 1.5's Python client) or an
+    ``InterruptException``."""
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
+def _interrupted(warehouse: Warehouse, request: IngestRequest, run_id: str) -> Interrupted:
+    """What to say after Ctrl-C: the run is recorded in the load transaction, so its
+    absence proves that nothing was loaded (an interrupted transaction rolls back)."""
+    try:
+        loaded = bool(
+            warehouse.scalar("SELECT count(*) FROM ingest_runs WHERE run_id = ?", [run_id])
+        )
+    except (duckdb.Error, RuntimeError):
+        return Interrupted(
+            f"import of {request.path} interrupted; see `memberlens quality` for what was loaded"
+        )
+    if loaded:
+        return Interrupted(f"import interrupted after {request.path} was loaded (run {run_id})")
+    return Interrupted(
+        f"import interrupted, nothing was loaded from {request.path}; "
+        "run the same command again to import it"
+    )
+
+
+def _ingest(
+    warehouse: Warehouse,
+    keyring: KeyRing,
+    request: IngestRequest,
+    run_id: str,
+    progress: Progress | None,
+) -> IngestResult:
     step = progress or (lambda _stage: None)
     started = time.perf_counter()
     now = utc_now().replace(tzinfo=None, microsecond=0)
-    run_id = new_run_id("ing")
     primary, targets = request.mapping.targets(request.kind)
     con = warehouse.native
     con.execute("SET TimeZone = 'UTC'")
