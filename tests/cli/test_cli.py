@@ -247,3 +247,17 @@ def test_ctrl_c_during_an_import_loads_nothing_and_says_so(
     assert "import interrupted, nothing was loaded" in said
     assert "internal error" not in said and "Traceback" not in said and not stdout
     assert counts() == before
+
+
+def test_an_encoding_it_cannot_tell_is_refused_until_the_flag_says_it(
+    workspace_dir: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "f.csv"
+    src.write_bytes("kind,text\nreview,好吃\n".encode("gbk"))  # reads 疑勛 in Big5
+    refused = cli("ingest", "feedback", str(src), "-w", str(workspace_dir))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "cannot tell the encoding" in refused.stderr
+    assert "--encoding gb18030" in refused.stderr and "--encoding big5" in refused.stderr
+    args = ("ingest", "feedback", str(src), "-w", str(workspace_dir), "--encoding", "gbk")
+    loaded = json_of(*args, "--quiet", schema="ingest")
+    assert (loaded["loaded"], loaded["encoding"]) == (1, "gbk")

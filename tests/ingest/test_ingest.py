@@ -165,6 +165,7 @@ def test_unused_columns_go_to_properties_or_are_named(workspace: Workspace, tmp_
         ("[tables.nope]\nx = 'y'", ConfigError, "unknown table 'nope'"),
         ("[tables.events]\nevent_type = 'x'", UsageError, "fills events, not orders"),
         ("[read\n", ConfigError, "fix the TOML syntax"),
+        ("[read]\nencoding = 'klingon'", ConfigError, "unknown encoding 'klingon'"),
     ],
 )
 def test_bad_mappings_say_what_to_fix(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -9,20 +10,106 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from memberlens.core.errors import InputError
 from memberlens.workspace import Workspace
 from tests.ingest.helpers import balanced, rows, run, write
 
 FEEDBACK = "kind,text,rating\nreview,好吃，下次还来,5\ncomplaint,送餐太慢,1\n"
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
-def test_encodings_are_detected(workspace: Workspace, tmp_path: Path, encoding: str) -> None:
-    r = run(workspace, "feedback", write(tmp_path / "f.csv", FEEDBACK, encoding))
-    assert r.loaded == 2
-    assert rows(workspace, "SELECT text FROM feedback ORDER BY rating") == [
-        ("送餐太慢",),
-        ("好吃，下次还来",),
-    ]
+# The same feedback in both scripts; the city is the example (臺北 read as GBK
+# came out as 籓\ue665).
+SIMPLIFIED = ["好吃，下次还来", "送餐太慢了，等了两个小时", "台北的店环境不错"]
+TRADITIONAL = ["好吃，下次還來", "送餐太慢了，等了兩個小時", "臺北的店環境不錯"]
+
+
+def _feedback(texts: list[str]) -> str:
+    lines = [f"review,{t},{5 - i}" for i, t in enumerate(texts)]
+    return "kind,text,rating\n" + "\n".join(lines) + "\n"
+
+
+def _bytes(text: str, encoding: str) -> bytes:
+    boms = {"utf-16-le+bom": codecs.BOM_UTF16_LE, "utf-16-be+bom": codecs.BOM_UTF16_BE}
+    return boms.get(encoding, b"") + text.encode(encoding.removesuffix("+bom"))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("gbk", "gb18030"),
+        ("gb18030", "gb18030"),
+        ("utf-16-le+bom", "utf-16"),
+        ("utf-16-be+bom", "utf-16"),
+        ("utf-16-le", "utf-16-le"),
+    ],
+)
+@pytest.mark.parametrize("script", ["simplified", "traditional"])
+def test_encodings_are_detected_in_both_scripts(
+    workspace: Workspace, tmp_path: Path, encoding: str, detected: str, script: str
+) -> None:
+    texts = SIMPLIFIED if script == "simplified" else TRADITIONAL
+    path = tmp_path / "f.csv"
+    path.write_bytes(_bytes(_feedback(texts), encoding))
+    r = run(workspace, "feedback", path)
+    assert (r.loaded, r.quarantined, r.encoding) == (3, 0, detected)
+    assert [
+        t for (t,) in rows(workspace, "SELECT text FROM feedback ORDER BY rating DESC")
+    ] == texts
+
+
+def test_big5_is_detected_and_not_read_as_gbk(workspace: Workspace, tmp_path: Path) -> None:
+    # Big5 holds Traditional characters only: there is no Simplified Big5 file to read.
+    with pytest.raises(UnicodeEncodeError):
+        _feedback(SIMPLIFIED).encode("big5")
+    path = tmp_path / "f.csv"
+    path.write_bytes(_feedback(TRADITIONAL).encode("big5"))
+    assert _feedback(TRADITIONAL).encode("big5").decode("gb18030") != _feedback(TRADITIONAL)
+    r = run(workspace, "feedback", path)
+    assert (r.loaded, r.encoding) == (3, "cp950")
+    assert [t for (t,) in rows(workspace, "SELECT text FROM feedback ORDER BY rating DESC")] == (
+        TRADITIONAL
+    )
+
+
+def test_an_encoding_it_cannot_tell_is_refused_with_the_candidates(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    # Two characters whose GBK bytes are common characters in Big5 too: 好吃 or 疑勛?
+    path = write(tmp_path / "f.csv", "kind,text\nreview,好吃\n", "gbk")
+    with pytest.raises(InputError) as refused:
+        run(workspace, "feedback", path)
+    message = str(refused.value)
+    assert "cannot tell" in message and "GBK/GB18030" in message and "Big5" in message
+    assert "--encoding gb18030" in message and "--encoding big5" in message
+    assert "read.encoding" in message
+    assert rows(workspace, "SELECT count(*) FROM feedback") == [(0,)]
+    r = run(workspace, "feedback", path, encoding="gbk")  # the flag decides
+    assert (r.encoding, rows(workspace, "SELECT text FROM feedback")) == ("gbk", [("好吃",)])
+
+
+def test_text_in_no_known_encoding_is_refused_with_guesses(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "f.csv", "kind,text\nreview,très bon café à refaire\n", "cp1252")
+    with pytest.raises(InputError, match="not UTF-8, GBK/GB18030, Big5 or UTF-16") as refused:
+        run(workspace, "feedback", path)
+    assert "--encoding" in str(refused.value)
+    r = run(workspace, "feedback", path, encoding="cp1252")
+    assert rows(workspace, "SELECT text FROM feedback") == [("très bon café à refaire",)]
+    assert r.encoding == "cp1252"
+
+
+def test_a_wrong_encoding_says_where_the_file_breaks_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "f.csv", _feedback(SIMPLIFIED), "gbk")
+    with pytest.raises(InputError, match=r"is not utf-8 text \(line 2\).*--encoding"):
+        run(workspace, "feedback", path, encoding="utf-8")
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        run(workspace, "feedback", path, encoding="klingon")
+    assert rows(workspace, "SELECT count(*) FROM ingest_runs") == [(0,)]
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])

@@ -51,6 +51,13 @@ def ingest(
             help="Source system name for rows without one (default: the mapping's, else 'default')."
         ),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of the file (utf-8, gb18030, big5, utf-16, ...); "
+            "default: the mapping's read.encoding, else detected."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -80,6 +87,7 @@ def ingest(
             "preset": preset,
             "mapping": str(mapping.resolve()) if mapping else None,
             "source": source,
+            "encoding": encoding,
         }
         result = _result_from_json(remote.call("POST", "/ingest", body))
     else:
@@ -90,6 +98,7 @@ def ingest(
                 mapping=spec,
                 source=source,
                 timezone=ws.settings.workspace.default_timezone,
+                encoding=encoding,
             )
             result = ingest_file(ws.warehouse, ws.keyring, request, progress=step)
     if json_out:
@@ -108,6 +117,8 @@ def _print_result(r: IngestResult) -> None:
         f"{r.kind} from {r.file}: read {r.read:,} = loaded {r.loaded:,} "
         f"+ quarantined {r.quarantined:,} + duplicates {r.duplicates:,}"
     )
+    if r.encoding not in ("", "utf-8", "utf-8-sig"):
+        out.print(f"  read as {r.encoding}")
     extra = [f"updated {r.updated:,}"] if r.updated else []
     if r.orphans:
         extra.append(f"orphans {r.orphans:,} (member unknown; loaded and flagged)")

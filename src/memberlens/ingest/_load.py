@@ -43,6 +43,7 @@ class IngestRequest:
     mapping: Mapping
     source: str | None = None
     timezone: str = "UTC"
+    encoding: str | None = None  # overrides the mapping's read.encoding (--encoding)
 
 
 def ingest_file(
@@ -110,7 +111,7 @@ def _ingest(
     con.execute("SET TimeZone = 'UTC'")
 
     step("read")
-    staged = stage_file(con, request.path, request.mapping.read)
+    staged = stage_file(con, request.path, request.mapping.read, encoding=request.encoding)
     _add_source_keys(
         warehouse, staged, hashed=needs_row_id(request.mapping, staged.columns, targets)
     )
@@ -155,6 +156,7 @@ def _ingest(
             tables=counts,
             warnings=warnings,
             seconds=round(time.perf_counter() - started, 3),
+            encoding=staged.encoding,
         )
         _record_run(warehouse, result, request, now)
     _drop_temps(warehouse, targets)

@@ -10,6 +10,7 @@ and an order line). See docs/mappings.md.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from importlib import resources
@@ -68,6 +69,18 @@ class ReadSpec(BaseModel):
     delimiter: str | None = None
     encoding: str = "auto"
     timezone: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding '{value}' (auto, utf-8, gb18030, big5, utf-16, ...)"
+                ) from None
+        return value
 
 
 class WindowSpec(BaseModel):

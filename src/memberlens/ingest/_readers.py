@@ -2,13 +2,13 @@
 
 Every value is staged as text (types are checked later, in one vectorised pass),
 every staged row keeps its line number, and every line the reader cannot split
-into fields is returned as a rejected line for the quarantine. CSV delimiter and
-encoding (UTF-8, UTF-8 with BOM, GBK/GB18030) are detected.
+into fields is returned as a rejected line for the quarantine. The CSV delimiter is
+detected, and so is the encoding (``_encoding``: UTF-8 with or without BOM, UTF-16,
+GBK/GB18030, Big5).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import os
 import tempfile
@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from memberlens.core.errors import InputError
+from memberlens.ingest._encoding import check_codec, decode_error, detect_encoding
 from memberlens.ingest._mapping import ReadSpec
 from memberlens.store import q
 
@@ -60,32 +61,6 @@ def detect_format(path: Path, declared: str) -> str:
     return "csv"
 
 
-def detect_encoding(path: Path) -> str:
-    """Return ``utf-8``, ``utf-8-sig`` or ``gb18030`` (a superset of GBK)."""
-    with path.open("rb") as fh:
-        if fh.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        if _decodes(path, encoding):
-            return encoding
-    raise InputError(
-        f"{path} is neither UTF-8 nor GBK text; convert it to UTF-8 "
-        "(or set read.encoding in a mapping file)"
-    )
-
-
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    with path.open("rb") as fh:
-        try:
-            while chunk := fh.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
-
-
 @contextmanager
 def utf8_view(path: Path, encoding: str) -> Iterator[Path]:
     """Yield a UTF-8 path for ``path``: itself, or a private transcoded copy.
@@ -109,6 +84,17 @@ def utf8_view(path: Path, encoding: str) -> Iterator[Path]:
         os.unlink(tmp)
 
 
+def _declared(path: Path, encoding: str) -> str:
+    """A declared encoding, checked over the whole file (a wrong one is not read as garbage)."""
+    where = decode_error(path, check_codec(encoding))
+    if where:
+        raise InputError(
+            f"{path} is not {encoding} text ({where}); pass the encoding it is in with "
+            "--encoding, or leave the flag and read.encoding out to detect it"
+        )
+    return encoding
+
+
 def sniff_delimiter(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=_SNIFF_DELIMITERS).delimiter
@@ -121,8 +107,13 @@ def _head(path: Path, encoding: str, limit: int = 64 * 1024) -> str:
         return fh.read(limit)
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec) -> Staged:
-    """Stage ``path`` into the temp table ``stg_raw`` (text columns + ``_line``)."""
+def stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, *, encoding: str | None = None
+) -> Staged:
+    """Stage ``path`` into the temp table ``stg_raw`` (text columns + ``_line``).
+
+    ``encoding`` (the ``--encoding`` flag) overrides the mapping's ``read.encoding``;
+    ``auto`` detects it (``_encoding``)."""
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file")
     if path.stat().st_size == 0:
@@ -131,7 +122,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec) -> St
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     if fmt == "parquet":
         return _stage_parquet(con, path, spec)
-    encoding = detect_encoding(path) if spec.encoding == "auto" else spec.encoding
+    declared = encoding or spec.encoding
+    encoding = detect_encoding(path) if declared == "auto" else _declared(path, declared)
     with utf8_view(path, encoding) as readable:
         if fmt == "csv":
             staged = _stage_csv(con, readable, spec, encoding)
@@ -329,7 +321,7 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec) -
         [str(path)],
     )
     rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]  # type: ignore[index]
-    return Staged(names, rows, [], "parquet", "binary")
+    return Staged(names, rows, [], "parquet", "")
 
 
 def _lit(text: str) -> str:

@@ -37,6 +37,7 @@ class IngestResult:
     tables: dict[str, TableCounts]
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    encoding: str = ""  # the text encoding read (detected or declared); "" for Parquet
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,6 +43,7 @@ class IngestBody(BaseModel):
     preset: str | None = None
     mapping: str | None = None
     source: str | None = None
+    encoding: str | None = None
 
 
 @router.get("/quality", summary="Data quality per raw table (as `memberlens quality --json`)")
@@ -67,6 +68,7 @@ def ingest(body: IngestBody, ws: WorkspaceDep, gate: GateDep, _: AdminToken) -> 
         mapping=spec,
         source=body.source,
         timezone=ws.settings.workspace.default_timezone,
+        encoding=body.encoding,
     )
     spec.targets(body.kind)  # a bad kind is a 400 before the warehouse is touched
     with gate.hold("ingest"):
