@@ -8,8 +8,9 @@ answered a survey with a score and no text (f4); f6 comes after the cut-off.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,57 @@ def test_a_recent_complaint_emits_complaint_received_once(base: Workspace) -> No
     assert first.emitted["complaint_received"] == len(expected)
     again = signals.emit(base.warehouse, cutoff=CUTOFF, detectors=detectors)
     assert again.emitted.get("complaint_received", 0) == 0
+
+
+# The same kind of feedback as FEEDBACK, from an export without dates (as waimai's).
+UNDATED = """feedback_id,source,source_member_key,kind,rating,nps,text,channel
+u1,pos,p1,review,5,,味道很好，送餐也快,app
+u2,pos,p2,complaint,,,送餐太慢了，等了两个小时，饭都凉了,app
+u3,pos,p2,review,1,,难吃死了，再也不买了,pos
+u4,pos,p1,survey,,10,,email
+"""
+
+
+def _report(ws: Workspace) -> dict[str, Any]:
+    return text.feedback_report(
+        ws.warehouse,
+        since=CUTOFF - timedelta(days=90),
+        cutoff=CUTOFF,
+        aspects=ws.aspects(),
+        positive=text.production_model(ws.state, ws.root).positive,
+    )
+
+
+def _check_undated(undated: dict[str, Any]) -> None:
+    assert (undated["feedback"], undated["with_text"]) == (4, 3)
+    assert undated["by_kind"] == {"complaint": 1, "review": 2, "survey": 1}
+    assert undated["complaints"] >= 1  # u2 is a complaint by kind
+    assert undated["sentiment"]["scored"] == 3 and undated["sentiment"]["negative"] >= 1
+    assert undated["negative"] == undated["sentiment"]["negative"]
+    assert "delivery" in {p["name"] for p in undated["pain_points"]}
+    nps = undated["nps"]["overall"]
+    assert (nps["n"], nps["promoters"]) == (1, 1) and undated["nps"]["trend"] == []
+    assert undated["csat"]["overall"]["n"] == 2
+
+
+def test_feedback_without_dates_is_reported_as_undated(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    for kind, body in (("members", MEMBERS), ("feedback", UNDATED)):
+        assert run(workspace, kind, write(tmp_path / f"{kind}.csv", body)).quarantined == 0
+    _insights(workspace)
+    report = _report(workspace)
+    assert report["feedback"] == 0 and report["sentiment_trend"] == []  # no window holds them
+    _check_undated(report["undated"])
+
+
+def test_dated_and_undated_feedback_are_reported_apart(base: Workspace, tmp_path: Path) -> None:
+    run(base, "feedback", write(tmp_path / "undated.csv", UNDATED))
+    _insights(base)
+    report = _report(base)
+    assert (report["feedback"], report["with_text"]) == (5, 4)  # f1-f5, as without them
+    assert report["by_kind"] == {"complaint": 2, "review": 2, "survey": 1}
+    assert sum(p["count"] for p in report["sentiment_trend"]) == 4
+    _check_undated(report["undated"])
+    base.warehouse.execute("DELETE FROM feedback WHERE occurred_at IS NULL")
+    assert _report(base)["undated"] is None

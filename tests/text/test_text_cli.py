@@ -12,7 +12,7 @@ from memberlens.text import _ngram
 from memberlens.workspace import Workspace
 from tests.cli.test_cli import cli, json_of
 from tests.ingest.helpers import run, write
-from tests.text.test_insights import CUTOFF, FEEDBACK, MEMBERS
+from tests.text.test_insights import CUTOFF, FEEDBACK, MEMBERS, UNDATED
 from tests.text.test_sentiment import WAIMAI, WAIMAI_TRADITIONAL, needs_waimai
 
 pytestmark = pytest.mark.slow
@@ -120,3 +120,28 @@ def test_cross_validation_of_a_model_trained_on_the_file(tmp_path: Path) -> None
     for bad in (("--cv", "1"), ("--cv", "5", "--model", "builtin")):
         done = cli("text", "evaluate", str(WAIMAI), *columns, *bad)
         assert done.returncode == 2, done.stderr
+
+
+def test_text_report_of_feedback_without_dates(workspace_dir: Path, tmp_path: Path) -> None:
+    """The waimai export has no dates: the report says so and reports the rows undated,
+    not a table of zeros."""
+    with Workspace.open(workspace_dir) as ws:
+        for kind, body in (("members", MEMBERS), ("feedback", UNDATED)):
+            assert run(ws, kind, write(tmp_path / f"{kind}.csv", body)).quarantined == 0
+        aspects = ws.aspects()
+        text.compute_insights(
+            ws.warehouse,
+            ws.state,
+            ws.root,
+            cutoff=CUTOFF,
+            options=text.InsightOptions(),
+            aspects=lambda texts, positive: text.per_text_aspects(texts, aspects, positive),
+        )
+    args = ("text", "report", "--as-of", "2025-06-01", "-w", str(workspace_dir))
+    report = json_of(*args, schema="text-report")
+    assert report["feedback"] == 0 and report["undated"]["feedback"] == 4
+    assert report["undated"]["sentiment"]["scored"] == 3
+    shown = cli(*args, check=True).stdout
+    assert "4 feedback rows have no date" in " ".join(shown.split())
+    assert "undated feedback" in shown and "4 feedback (3 with text)" in shown
+    assert "delivery" in shown.lower() or "配送" in shown  # a pain point of the undated rows

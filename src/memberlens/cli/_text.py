@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from memberlens import text
@@ -235,22 +236,48 @@ def _day(value: str) -> datetime:
 
 
 def _show_report(report: dict[str, Any]) -> None:
+    undated = report["undated"]
+    window = f"{report['since'][:10]} .. {report['cutoff'][:10]}"
+    if undated:
+        out.print(
+            f"{undated['feedback']:,} feedback rows have no date (occurred_at is empty), so "
+            "no window holds them: they are reported apart, as undated. Map a date column "
+            "to occurred_at to see them over time."
+        )
+    if report["feedback"] or not undated:
+        out.print(f"[bold]feedback of {window}[/bold]")
+        _show_part(report)
+    if undated:
+        out.print("[bold]undated feedback[/bold]")
+        _show_part(undated)
+
+
+def _show_part(report: dict[str, Any]) -> None:
+    """Headline counts, sentiment, pain points, NPS, CSAT and keywords of one part."""
+    mood = report["sentiment"]
     out.print(
         f"{report['feedback']:,} feedback ({report['with_text']:,} with text), "
         f"{report['negative']:,} negative, {report['complaints']:,} complaints"
     )
-    table = RichTable("pain point", "mentions", "negative", "share negative", "quote")
-    for item in report["pain_points"][:8]:
-        quote = item["quotes"][0]["clause"] if item["quotes"] else ""
-        share = item["negative_share"]
-        table.add_row(
-            item["label"],
-            f"{item['mentions']:,}",
-            f"{item['negative']:,}",
-            f"{share:.0%}" if share is not None else "",
-            quote[:60],
+    if mood["scored"]:
+        out.print(
+            f"sentiment {mood['mean']:+.2f} (-1..1) over {mood['scored']:,} texts: "
+            f"{mood['positive']:,} positive, {mood['neutral']:,} neutral, "
+            f"{mood['negative']:,} negative"
         )
-    out.print(table)
+    if report["pain_points"]:
+        table = RichTable("pain point", "mentions", "negative", "share negative", "quote")
+        for item in report["pain_points"][:8]:
+            quote = item["quotes"][0]["clause"] if item["quotes"] else ""
+            share = item["negative_share"]
+            table.add_row(
+                item["label"],
+                f"{item['mentions']:,}",
+                f"{item['negative']:,}",
+                f"{share:.0%}" if share is not None else "",
+                escape(quote[:60]),  # member-written text, not markup
+            )
+        out.print(table)
     overall = report["nps"]["overall"]
     if overall["n"]:
         out.print(
@@ -264,8 +291,8 @@ def _show_report(report: dict[str, Any]) -> None:
             f"from {rated['n']:,} ratings"
         )
     if report["keywords"]:
-        out.print("negative feedback talks about: " + ", ".join(
-            k["term"] for k in report["keywords"][:10]))  # fmt: skip
+        out.print("negative feedback talks about: " + escape(", ".join(
+            k["term"] for k in report["keywords"][:10])))  # fmt: skip
 
 
 def _say_rejected(data: text.Labelled) -> None:
