@@ -261,3 +261,21 @@ def test_an_encoding_it_cannot_tell_is_refused_until_the_flag_says_it(
     args = ("ingest", "feedback", str(src), "-w", str(workspace_dir), "--encoding", "gbk")
     loaded = json_of(*args, "--quiet", schema="ingest")
     assert (loaded["loaded"], loaded["encoding"]) == (1, "gbk")
+
+
+def test_a_csv_whose_columns_do_not_match_fails_once_with_what_to_do(
+    workspace_dir: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "orders.csv"
+    src.write_text(
+        "order_no,member,order_date,amount\n"
+        + "".join(f"o{i},m{i},2024-05-0{i},3.00\n" for i in range(1, 6)),
+        encoding="utf-8",
+    )
+    done = cli("ingest", "orders", str(src), "-w", str(workspace_dir))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    said = " ".join(done.stderr.split())  # the console wraps long lines
+    assert "orders need ordered_at" in said and said.count("is required") == 0
+    assert "the file has order_no, member, order_date, amount" in said
+    assert "order_date → ordered_at" in said and "--mapping" in said
+    assert not done.stdout

@@ -251,3 +251,30 @@ def test_ctrl_c_is_an_interruption_that_loaded_nothing(
     assert rows(workspace, "SELECT count(*) FROM orders") == [(0,)]
     assert rows(workspace, "SELECT count(*) FROM ingest_runs") == [(0,)]
     assert run(workspace, "orders", request.path).loaded == 3  # the connection still works
+
+
+def test_a_file_without_a_required_column_is_refused_once_with_the_nearest_names(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    text = "id,customer,order_date,amount\n1,c1,2024-01-01,3.00\n2,c2,2024-01-02,4.00\n"
+    path = write(tmp_path / "o.csv", text)
+    with pytest.raises(InputError) as refused:
+        run(workspace, "orders", path)
+    message = str(refused.value)
+    assert refused.value.code == "MISSING_COLUMNS"
+    assert message.count("ordered_at") == 3  # missing; nearest name; the mapping example
+    assert "orders need ordered_at" in message
+    assert "the file has id, customer, order_date, amount" in message
+    assert "order_date → ordered_at" in message and "amount → total_amount" in message
+    assert '[tables.orders] ordered_at = "order_date"' in message
+    assert rows(workspace, "SELECT count(*) FROM ingest_runs") == [(0,)]
+    assert rows(workspace, "SELECT count(*) FROM quarantine") == [(0,)]
+    # The mapping the message suggests loads the file.
+    mapping = '[tables.orders]\nordered_at = "order_date"\ntotal_amount = "amount"\n'
+    assert run(workspace, "orders", path, mapping).loaded == 2
+
+
+def test_events_without_a_member_column_are_refused(workspace: Workspace, tmp_path: Path) -> None:
+    text = "event_id,user,event_type,occurred_at\ne1,u1,view,2025-01-01T00:00:00Z\n"
+    with pytest.raises(InputError, match="events need source_member_key or anonymous_id"):
+        run(workspace, "events", write(tmp_path / "e.csv", text))

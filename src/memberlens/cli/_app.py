@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 
 import typer
+from rich.markup import escape
 
 from memberlens import __version__
 from memberlens.cli import (
@@ -136,5 +137,8 @@ def run(argv: list[str], *, forward: bool = True, sigint: threading.Event | None
 
 
 def _failed(exc: MemberlensError) -> int:
-    err.print(f"[red]error[/red] [{exc.code}]: {exc.message}", markup=True, soft_wrap=True)
+    # The message is text, not markup: "[tables.orders]" in it must print as written.
+    err.print(
+        f"[red]error[/red] \\[{exc.code}]: {escape(exc.message)}", markup=True, soft_wrap=True
+    )
     return exc.exit_code

@@ -101,7 +101,7 @@ def needs_row_id(mapping: Mapping, staged: list[str], targets: list[str]) -> boo
     )
 
 
-def _used_columns(specs: dict[str, ColumnSpec]) -> set[str]:
+def used_columns(specs: dict[str, ColumnSpec]) -> set[str]:
     used: set[str] = set()
     for spec in specs.values():
         if spec.column:
@@ -316,7 +316,7 @@ def compile_table(
     specs = resolve_specs(table, mapping, staged, source)
     staged_set = set(staged)
     json_col = JSON_COLUMNS.get(table.name)
-    unused = sorted(staged_set - _used_columns(specs), key=staged.index)
+    unused = sorted(staged_set - used_columns(specs), key=staged.index)
     json_filled = bool(json_col and json_col not in specs and unused)
     raws = {n: _raw_expr(n, s, specs, staged_set) for n, s in specs.items()}
     if json_filled and json_col:

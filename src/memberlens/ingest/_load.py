@@ -23,6 +23,7 @@ import duckdb
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import Interrupted
 from memberlens.core.ids import new_run_id
+from memberlens.ingest._columns import check_columns
 from memberlens.ingest._compile import compile_table, lit, needs_row_id
 from memberlens.ingest._mapping import Mapping
 from memberlens.ingest._personal import encrypt_members, encrypt_quarantine
@@ -112,6 +113,7 @@ def _ingest(
 
     step("read")
     staged = stage_file(con, request.path, request.mapping.read, encoding=request.encoding)
+    check_columns(request.path, request.mapping, staged.columns, targets, request.source)
     _add_source_keys(
         warehouse, staged, hashed=needs_row_id(request.mapping, staged.columns, targets)
     )
