@@ -14,7 +14,6 @@ from rich.table import Table as RichTable
 
 from memberlens import text
 from memberlens.cli._common import JsonOpt, QuietOpt, WorkspaceOpt, out, print_json, stages
-from memberlens.core.clock import utc_now
 from memberlens.core.errors import InputError, UsageError
 from memberlens.core.settings import CONFIG_FILE
 from memberlens.workspace import Workspace, open_state
@@ -194,7 +193,11 @@ def report_cmd(
     ] = 90,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Day the report ends before, YYYY-MM-DD (default: now)."),
+        typer.Option(
+            "--as-of",
+            help="Day the report ends before, YYYY-MM-DD (default: the workspace clock, "
+            '[refresh] as_of: "data" = the day after the newest order or event).',
+        ),
     ] = None,
     period: Annotated[
         str, typer.Option("--period", help="Trend buckets: week or month.")
@@ -208,8 +211,10 @@ def report_cmd(
     it reads the text step's feedback_insights)."""
     if period not in ("week", "month"):
         raise UsageError(f"--period {period!r}: use week or month")
-    cutoff = _day(as_of) if as_of else utc_now()
+    from memberlens import pipeline  # the workspace clock
+
     with Workspace.open(workspace) as ws, stages("report", quiet=quiet or json_out) as say:
+        cutoff = _day(as_of) if as_of else pipeline.clock(ws).moment
         say("sentiment model")
         model = text.production_model(ws.state, ws.root)
         say("reading feedback")
