@@ -86,14 +86,10 @@ def run_demo(
             )
             report.imports.append(ingest_file(ws.warehouse, ws.keyring, request))
             timings[f"ingest {name}"] = time.perf_counter() - start
-        start = time.perf_counter()
-        say("refresh")
-        # As of the day after the generated window: "today" for the demo's members, so
-        # recency, lifecycle stages and segments read as they would in a live shop.
-        report.refresh = pipeline.refresh(ws, as_of=DEMO_TODAY).to_json()
-        timings["refresh"] = time.perf_counter() - start
-        # The refresh registers its clustering; the CLV and churn models are fitted
-        # here, once (a rerun keeps what an earlier run fitted).
+        # The CLV and churn models are fitted once, before the refresh, so that its
+        # predictions step scores with them and one refresh does everything (a rerun
+        # keeps what an earlier run fitted). They read members as identity resolution
+        # merges them: that step first.
         missing = {predict.CLV_MODEL, predict.CHURN_MODEL} - {
             m.name for m in predict.list_models(ws.state)
         }
@@ -102,17 +98,17 @@ def run_demo(
             say("models")
             try:
                 with stage("models"):
+                    pipeline.refresh(ws, as_of=DEMO_TODAY, only=["identity"])
                     _fit_models(ws, missing)
             except InputError as exc:  # a tiny demo may not hold enough history
                 say(f"models skipped: {exc}")
-            # Score with them, and let segments, signals and the online tables see it.
-            # (the lists read no prediction: the first run's stay)
-            after = pipeline.step_names()[pipeline.step_names().index("predictions") :]
-            after.remove("recommendations")
-            with stage("models"):
-                again = pipeline.refresh(ws, as_of=DEMO_TODAY, only=after).to_json()
-            report.refresh["steps"].update(again["steps"])  # type: ignore[attr-defined]
             timings["models"] = time.perf_counter() - start
+        start = time.perf_counter()
+        say("refresh")
+        # As of the day after the generated window: "today" for the demo's members, so
+        # recency, lifecycle stages and segments read as they would in a live shop.
+        report.refresh = pipeline.refresh(ws, as_of=DEMO_TODAY).to_json()
+        timings["refresh"] = time.perf_counter() - start
         say("accounts")
         report.accounts = demo_accounts(ws)
     return report
