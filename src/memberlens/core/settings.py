@@ -33,7 +33,16 @@ class WorkspaceSettings(BaseModel):
     id: str = Field("", description="Random id of this workspace; names its key file.")
     name: str = Field("memberlens", description="Display name.")
     default_timezone: str = Field(
-        "Asia/Shanghai", description="Time zone for naive timestamps in source files."
+        "Asia/Shanghai",
+        description=(
+            "Time zone for naive timestamps in source files, and the one the console "
+            "shows every time in (named beside it)."
+        ),
+    )
+    currency: str = Field(
+        "CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the money in the data; the console shows its sign (¥).",
     )
 
 

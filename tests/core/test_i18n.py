@@ -1,0 +1,94 @@
+"""The one catalogue: every message in both languages, plurals, money, locales.
+
+Known answers written out by hand: an amount and its ¥ form, plural and singular.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from decimal import Decimal
+
+import pytest
+
+from memberlens.core import i18n
+from memberlens.core.i18n import Message, render
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_message_and_label_has_both_languages() -> None:
+    catalogue = i18n.catalogue()
+    for code, entry in catalogue["message"].items():
+        for locale in i18n.LOCALES:
+            assert locale in entry, f"message {code} has no {locale} template"
+        english = entry["en"]
+        forms = english.values() if isinstance(english, dict) else [english]
+        if isinstance(english, dict):
+            assert set(english) == {"one", "other"} and entry.get("count"), code
+        chinese = entry["zh-CN"]
+        assert isinstance(chinese, str), f"{code}: Chinese has one form"
+        names = {f for _, f, _, _ in string.Formatter().parse(chinese) if f}
+        for form in forms:  # the same parameters in both languages
+            assert {f for _, f, _, _ in string.Formatter().parse(form) if f} == names, code
+        assert code == "text" or CJK.search(chinese), f"{code}: the Chinese is not Chinese"
+    for kind, values in catalogue["label"].items():
+        for value, words in values.items():
+            assert set(words) == {"en", "zh-CN"}, f"label {kind}.{value}"
+
+
+@pytest.mark.parametrize(
+    ("header", "locale"),
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("zh", "zh-CN"),
+        ("zh-Hans-CN", "zh-CN"),
+        ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
+        ("fr-FR,zh-CN;q=0.5", "zh-CN"),
+        ("en;q=0.4, zh;q=0.6", "zh-CN"),
+        ("zh;q=0", "en"),
+        ("fr", "en"),
+        ("", "en"),
+        (None, "en"),
+        ("*", "en"),
+    ],
+)
+def test_accept_language_picks_chinese_for_zh_and_english_otherwise(
+    header: str | None, locale: str
+) -> None:
+    assert i18n.negotiate(header) == locale
+
+
+def test_plural_aware_templates_in_english_one_form_in_chinese() -> None:
+    one, many = (
+        Message("no_purchase_for_days", {"days": 1}),
+        Message("no_purchase_for_days", {"days": 12}),
+    )
+    assert (render(one), render(many)) == ("no purchase for 1 day", "no purchase for 12 days")
+    assert (render(one, "zh-CN"), render(many, "zh-CN")) == ("已 1 天未购买", "已 12 天未购买")
+    assert render(Message("popular_with_count", {"count": 1})) == (
+        "popular: bought or viewed by 1 member"
+    )
+
+
+def test_money_carries_its_currency_sign() -> None:
+    assert i18n.money(Decimal("1234.5"), "CNY") == "¥1,234.50"
+    assert i18n.money(1234.5, "CNY") == "¥1,234.50"
+    assert i18n.money(Decimal("-0.5"), "USD") == "-$0.50"
+    assert i18n.money(1234, "JPY") == "¥1,234"
+    assert i18n.money(None, "CNY") == "—"
+    assert render(Message("spent_in_all", {"amount": 1234.5}), "zh-CN", currency="CNY") == (
+        "累计消费 ¥1,234.50"
+    )
+    # without a currency (the API's English) the words are what they always were
+    assert render(Message("spent_in_all", {"amount": 1234.5})) == "spent 1,234.50 in all"
+
+
+def test_labels_translate_values_and_leave_unknown_ones_as_written() -> None:
+    assert i18n.label("gender", "female", "zh-CN") == "女"
+    assert i18n.label("order_status", "completed", "zh-CN") == "已完成"
+    assert i18n.label("category", "household", "zh-CN") == "家居日用"
+    assert i18n.label("rfm_segment", "Champions", "zh-CN") == "重要价值客户"
+    assert i18n.label("lifecycle_stage", "lapsed", "zh-CN") == "流失"
+    assert i18n.label("rfm_segment", "Champions", "en") == "Champions"
+    assert i18n.label("channel", "抖音", "zh-CN") == "抖音"
