@@ -44,16 +44,25 @@ def _column(warehouse: Warehouse, name: str) -> str:
     return name if name in warehouse.table(_T).columns else f"NULL AS {name}"
 
 
-def _reason_texts(raw: str | None) -> list[str]:
-    return [str(r.get("text", "")) for r in json.loads(raw or "[]")][:REASONS]
+def _reasons(raw: str | None, locale: str, currency: str | None) -> list[dict[str, Any]]:
+    """The stored reasons, strongest first, each with its ``text`` in ``locale``."""
+    return predict.with_texts(json.loads(raw or "[]")[:REASONS], locale, currency=currency)
 
 
-def churn_list(warehouse: Warehouse, *, limit: int | None = None) -> dict[str, Any]:
+def churn_list(
+    warehouse: Warehouse,
+    *,
+    limit: int | None = None,
+    locale: str = "en",
+    currency: str | None = None,
+) -> dict[str, Any]:
     """Members with a churn risk in the newest snapshot, riskiest first (ties by id).
 
     Returns ``{"snapshot_date", "members": [{member_id, churn_risk, churn_band,
-    next_purchase_date, clv, reasons}]}`` with ``reasons`` the reasons' texts, strongest
-    first; no snapshot gives ``snapshot_date`` None and no members.
+    next_purchase_date, clv, reasons, reason_codes}]}`` with ``reasons`` the reasons'
+    texts in ``locale`` (money after ``currency``'s sign when given), strongest first,
+    and ``reason_codes`` their codes and parameters; no snapshot gives
+    ``snapshot_date`` None and no members.
     """
     snapshot = _snapshot(warehouse)
     if snapshot is None:
@@ -70,17 +79,20 @@ def churn_list(warehouse: Warehouse, *, limit: int | None = None) -> dict[str, A
         + ("" if limit is None else f" LIMIT {int(limit)}"),
         [snapshot],
     )
-    members = [
-        {
-            "member_id": member_id,
-            "churn_risk": risk,
-            "churn_band": band,
-            "next_purchase_date": next_day.isoformat() if next_day else None,
-            "clv": clv,
-            "reasons": _reason_texts(reasons),
-        }
-        for member_id, risk, band, next_day, clv, reasons in rows
-    ]
+    members = []
+    for member_id, risk, band, next_day, clv, stored in rows:
+        said = _reasons(stored, locale, currency)
+        members.append(
+            {
+                "member_id": member_id,
+                "churn_risk": risk,
+                "churn_band": band,
+                "next_purchase_date": next_day.isoformat() if next_day else None,
+                "clv": clv,
+                "reasons": [r["text"] for r in said],
+                "reason_codes": [predict.reason_message(r).to_json() for r in said],
+            }
+        )
     return {"snapshot_date": snapshot.isoformat(), "members": members}
 
 
@@ -174,14 +186,20 @@ def _versions(warehouse: Warehouse, snapshot: date) -> dict[str, str | None]:
 
 
 def prediction_overview(
-    warehouse: Warehouse, *, top: int = 100, bins: int = HISTOGRAM_BINS
+    warehouse: Warehouse,
+    *,
+    top: int = 100,
+    bins: int = HISTOGRAM_BINS,
+    locale: str = "en",
+    currency: str | None = None,
 ) -> dict[str, Any]:
     """The newest predictions snapshot, summarised.
 
     ``clv`` (distribution and histogram) is None without a CLV model, ``churn`` (band
     counts) without a churn model, and ``at_risk`` (the ``top`` riskiest members, as
-    :func:`churn_list`) then empty; ``by_segment`` is None before the segments step
-    ran. Before any refresh scored anyone, ``snapshot_date`` is None too.
+    :func:`churn_list`, reasons in ``locale``) then empty; ``by_segment`` is None
+    before the segments step ran. Before any refresh scored anyone, ``snapshot_date``
+    is None too.
     """
     snapshot = _snapshot(warehouse)
     if snapshot is None:
@@ -198,7 +216,11 @@ def prediction_overview(
         "clv": _clv_distribution(warehouse, snapshot, bins),
         "by_segment": _by_segment(warehouse, snapshot),
         "churn": churn,
-        "at_risk": churn_list(warehouse, limit=top)["members"] if churn else [],
+        "at_risk": (
+            churn_list(warehouse, limit=top, locale=locale, currency=currency)["members"]
+            if churn
+            else []
+        ),
     }
 
 

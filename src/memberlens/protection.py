@@ -244,15 +244,15 @@ def export_segment(
 
 
 def export_churn_list(
-    ws: Workspace, out: Path, *, contacts: ContactForm, actor: str
+    ws: Workspace, out: Path, *, contacts: ContactForm, actor: str, locale: str = "en"
 ) -> dict[str, Any]:
     """Write the newest churn-risk list to CSV, riskiest first, audited.
 
     Columns: member_id, churn_risk, churn_band, next_purchase_date, clv and
-    reason_1..reason_3 (the reasons' texts, strongest first), then e-mail and phone in
-    the ``contacts`` form of :func:`export_segment` (never clear).
+    reason_1..reason_3 (the reasons' texts in ``locale``, strongest first), then e-mail
+    and phone in the ``contacts`` form of :func:`export_segment` (never clear).
     """
-    found = prediction_views.churn_list(ws.warehouse)
+    found = prediction_views.churn_list(ws.warehouse, locale=locale)
     members: list[dict[str, Any]] = found["members"]
     reasons = [f"reason_{i + 1}" for i in range(prediction_views.REASONS)]
     rows = [

@@ -1,18 +1,23 @@
 """The one catalogue: every message in both languages, plurals, money, locales.
 
-Known answers written out by hand: an amount and its ¥ form, plural and singular.
+Known answers written out by hand: an amount and its ¥ form, the English churn reasons
+exactly as they read before they became codes, and their Chinese.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
+from memberlens import predict
 from memberlens.core import i18n
 from memberlens.core.i18n import Message, render
+from memberlens.predict._reasons import describe, reasons
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -92,3 +97,45 @@ def test_labels_translate_values_and_leave_unknown_ones_as_written() -> None:
     assert i18n.label("lifecycle_stage", "lapsed", "zh-CN") == "流失"
     assert i18n.label("rfm_segment", "Champions", "en") == "Champions"
     assert i18n.label("channel", "抖音", "zh-CN") == "抖音"
+
+
+def test_churn_reasons_keep_their_english_words_and_read_in_chinese() -> None:
+    """The same member as tests/predict/test_churn.py: 74 days since the last purchase
+    against a 24-day rhythm, two complaints, no order in 90 days."""
+    f = list(predict.MODEL_FEATURES)
+    x = np.full((1, len(f)), np.nan)
+    for name, value in {"recency_days": 74, "gap_ratio": 74 / 24, "orders_90d": 0,
+                        "complaints": 2}.items():  # fmt: skip
+        x[0, f.index(name)] = value
+    contrib = np.zeros((1, len(f) + 1))
+    contrib[0, f.index("recency_days")] = 0.7
+    contrib[0, f.index("complaints")] = 0.6
+    contrib[0, f.index("orders_90d")] = 0.1
+    (found,) = reasons(x, contrib)
+    assert [r["code"] for r in found] == ["no_purchase_for", "complaints_made", "no_order_in"]
+    assert "text" not in found[0]  # stored as code and parameters, never as words
+    assert [r["text"] for r in predict.with_texts(found)] == [
+        "no purchase for 74 days, 3.1× the usual gap",
+        "2 complaints made",
+        "no order in 90 days",
+    ]
+    assert [r["text"] for r in predict.with_texts(found, "zh-CN")] == [
+        "已 74 天未购买，是平时购买间隔的 3.1 倍",
+        "投诉过 2 次",
+        "近 90 天无订单",
+    ]
+
+
+def test_churn_reasons_stored_before_codes_show_as_written() -> None:
+    stored = [{"feature": "frequency", "text": "9 orders in all"}]
+    assert predict.with_texts(stored, "zh-CN")[0]["text"] == "9 orders in all"
+
+
+def test_every_churn_reason_renders_in_both_languages() -> None:
+    values = {name: 1.0 for name in predict.MODEL_FEATURES}
+    for name in predict.MODEL_FEATURES:
+        for value in (0.0, 1.0, 2.5, math.nan):
+            said = describe(name, {**values, name: value})
+            assert said.code in i18n.catalogue()["message"], said
+            assert CJK.search(render(said, "zh-CN", currency="CNY")), said
+            assert render(said) != said.code

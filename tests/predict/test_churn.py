@@ -106,7 +106,7 @@ def test_reasons_are_the_strongest_risk_raising_features_in_plain_words() -> Non
     contrib[0, F.index("frequency")] = -1.0  # lowers the risk: never a reason
     contrib[0, -1] = 3.0  # the bias is not a reason
     (found,) = reasons(x, contrib)
-    assert [r["text"] for r in found] == [
+    assert [r["text"] for r in predict.with_texts(found)] == [
         "no purchase for 74 days, 3.1× the usual gap",
         "2 complaints made",
         "no order in 90 days",

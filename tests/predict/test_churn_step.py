@@ -48,7 +48,8 @@ def test_refresh_scores_bands_reasons_and_signals_crossings(workspace: Workspace
         assert 0 < risk < 1 and version == "churn:1"
         assert band == ("high" if risk >= high else "medium" if risk >= medium else "low")
         said = json.loads(reasons)
-        assert len(said) <= 3 and all(r["contribution"] > 0 and r["text"] for r in said)
+        assert len(said) <= 3 and all(r["contribution"] > 0 and r["code"] for r in said)
+        assert all(r["text"] for r in predict.with_texts(said))
         assert FIRST <= next_date < date(1998, 5, 31)  # within the 60-day horizon
     assert {band for _, band, *_ in rows} == {"low", "medium", "high"}
 

@@ -17,6 +17,7 @@ from memberlens.predict._churn_model import ChurnModel
 from memberlens.predict._clv import fit_clv, load_clv_model, score_clv
 from memberlens.predict._clv_model import ClvModel
 from memberlens.predict._gamma_gamma import GammaGammaModel
+from memberlens.predict._reasons import reason_message, with_texts
 from memberlens.predict._registry import (
     ModelNotFoundError,
     artifact_digest,
@@ -94,6 +95,7 @@ __all__ = [
     "member_predictions",
     "promote",
     "read_artifact",
+    "reason_message",
     "register_model",
     "register_production",
     "retire",
@@ -102,4 +104,5 @@ __all__ = [
     "signal_detectors",
     "summarise",
     "summary_expr",
+    "with_texts",
 ]

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
+from memberlens.predict._reasons import with_texts
 from memberlens.predict._step import PREDICTIONS_TABLE
 from memberlens.signals import Detector, Signal, SignalName
 from memberlens.store import Warehouse
@@ -52,7 +53,7 @@ def signal_detectors(threshold: float) -> tuple[Detector, ...]:
                 payload={
                     "churn_risk": round(float(risk), 4),
                     "threshold": threshold,
-                    "reasons": [r["text"] for r in json.loads(reasons or "[]")],
+                    "reasons": [r["text"] for r in with_texts(json.loads(reasons or "[]"))],
                 },
             )
 

@@ -27,6 +27,7 @@ from memberlens.core.settings import PredictSettings
 from memberlens.predict._churn import fit_churn, load_churn_model, score_churn
 from memberlens.predict._clv import fit_clv, load_clv_model, score_clv
 from memberlens.predict._metrics import psi
+from memberlens.predict._reasons import with_texts
 from memberlens.predict._registry import ModelNotFoundError, get_model, promote
 from memberlens.predict.contracts import (
     CHURN_MODEL,
@@ -305,8 +306,11 @@ def _refit(
     ).model
 
 
-def member_predictions(warehouse: Warehouse, member_id: str) -> dict[str, Any] | None:
-    """The member's newest predictions (reasons decoded), or None."""
+def member_predictions(
+    warehouse: Warehouse, member_id: str, *, locale: str = "en"
+) -> dict[str, Any] | None:
+    """The member's newest predictions, or None; each churn reason with its code,
+    parameters and ``text`` in ``locale``."""
     import json
 
     if not warehouse.has_table(PREDICTIONS_TABLE):
@@ -324,5 +328,5 @@ def member_predictions(warehouse: Warehouse, member_id: str) -> dict[str, Any] |
     found["snapshot_date"] = found["snapshot_date"].isoformat()
     if found.get("next_purchase_date") is not None:
         found["next_purchase_date"] = found["next_purchase_date"].isoformat()
-    found["churn_reasons"] = json.loads(found["churn_reasons"] or "[]")
+    found["churn_reasons"] = with_texts(json.loads(found["churn_reasons"] or "[]"), locale)
     return found
