@@ -1,7 +1,7 @@
 """The one catalogue: every message in both languages, plurals, money, locales.
 
-Known answers written out by hand: an amount and its ¥ form, the English churn reasons
-exactly as they read before they became codes, and their Chinese.
+Known answers written out by hand: an amount and its ¥ form, the English churn and
+recommendation reasons exactly as they read before they became codes, their Chinese.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from memberlens import predict
+from memberlens import predict, recommend
 from memberlens.core import i18n
 from memberlens.core.i18n import Message, render
 from memberlens.predict._reasons import describe, reasons
@@ -139,3 +139,21 @@ def test_every_churn_reason_renders_in_both_languages() -> None:
             assert said.code in i18n.catalogue()["message"], said
             assert CJK.search(render(said, "zh-CN", currency="CNY")), said
             assert render(said) != said.code
+
+
+def test_recommendation_reasons_are_stored_as_codes_and_read_in_either_language() -> None:
+    stored = recommend.reason("bought_together_with", item="豆浆")
+    assert stored == '{"code":"bought_together_with","params":{"item":"豆浆"}}'
+    assert recommend.reason_text(stored) == "bought together with 豆浆"
+    assert recommend.reason_text(stored, "zh-CN") == "常与“豆浆”一起购买"
+    fresh = Message.decode(stored)
+    new = Message("new_item", {"reason": fresh}).encode()
+    assert recommend.reason_text(new) == "new — bought together with 豆浆"
+    assert recommend.reason_text(new, "zh-CN") == "新品 — 常与“豆浆”一起购买"
+    liked = recommend.reason("favourite_in_category", category="books")
+    assert recommend.reason_text(liked) == "a favourite in books, a category you like"
+    assert recommend.reason_text(liked, "zh-CN") == "你喜欢的品类“图书”中的热门商品"
+
+
+def test_recommendation_reasons_stored_before_codes_show_as_written() -> None:
+    assert recommend.reason_text("popular right now", "zh-CN") == "popular right now"

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from memberlens.core.errors import UsageError
-from memberlens.recommend import Association, top_k
+from memberlens.recommend import Association, reason_text, top_k
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._products import Products
 from memberlens.segment import BasketParams, Baskets, mine_rules
@@ -110,7 +110,7 @@ def test_scores_take_the_best_rule_or_the_sum_and_reasons_name_the_antecedent() 
     scores = model.scores(np.asarray([6]))[0]
     assert scores[MILK] == pytest.approx(2 / 3)
     assert scores[[JAM, SCONES]].tolist() == [0.0, 0.0]
-    assert model.explain(6, MILK) == "bought together with butter"
+    assert reason_text(model.explain(6, MILK)) == "bought together with butter"
     summed = _fit(combine="sum")
     assert summed.scores(np.asarray([6]))[0, MILK] == pytest.approx(3 / 5 + 2 / 3)
     # u1 {bread, milk}: butter (milk -> butter 1/2); jam and scones have no rule
@@ -118,7 +118,7 @@ def test_scores_take_the_best_rule_or_the_sum_and_reasons_name_the_antecedent() 
     assert top_k(model, np.asarray([1]), 5, exclude=train)[0].tolist() == [BUTTER]
     # u5 {jam, scones} has no rule at min_count 2: nothing to say
     assert top_k(model, np.asarray([5]), 5, exclude=train)[0].tolist() == []
-    assert model.explain(5, BREAD) == "bought together with what you have"
+    assert reason_text(model.explain(5, BREAD)) == "bought together with what you have"
 
 
 def test_reasons_use_catalogue_names_and_fits_repeat_exactly() -> None:
@@ -135,12 +135,12 @@ def test_reasons_use_catalogue_names_and_fits_repeat_exactly() -> None:
         listed=np.ones(n, dtype=bool),
     )
     model = _fit(products=products)
-    assert model.explain(4, JAM) == "bought together with what you have"
-    assert model.explain(3, BREAD) == "bought together with Whole milk"
-    assert model.explain(6, MILK) == "bought together with butter"  # no name: its id
+    assert reason_text(model.explain(4, JAM)) == "bought together with what you have"
+    assert reason_text(model.explain(3, BREAD)) == "bought together with Whole milk"
+    assert reason_text(model.explain(6, MILK)) == "bought together with butter"  # no name: its id
     listed = _fit()
     listed.labels = np.asarray(["Bread", "Butter", "", "", ""], dtype=object)  # list building
-    assert listed.explain(6, MILK) == "bought together with Butter"
+    assert reason_text(listed.explain(6, MILK)) == "bought together with Butter"
     users = np.arange(7)
     assert np.array_equal(model.scores(users), _fit().scores(users))
     with pytest.raises(UsageError, match="combine"):

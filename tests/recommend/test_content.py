@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from memberlens.core.errors import UsageError
-from memberlens.recommend import Content, Popularity, top_k
+from memberlens.recommend import Content, Popularity, reason_text, top_k
 from memberlens.recommend._evaluate import evaluate, model_factory
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._products import Products
@@ -102,7 +102,7 @@ def test_chinese_names_share_jieba_words() -> None:
     assert sim[3, 4] > 0 and sim[0, 2] == 0.0 and sim[0, 3] == 0.0
     lists = top_k(model, np.asarray([0, 1]), 5, exclude=data.matrix())
     assert [x.tolist() for x in lists] == [[1], [4]]
-    assert model.explain(1, 4) == "like 蒙牛纯牛奶"
+    assert reason_text(model.explain(1, 4)) == "like 蒙牛纯牛奶"
 
 
 def test_a_new_item_enters_the_list_through_its_text() -> None:
@@ -120,7 +120,7 @@ def test_a_new_item_enters_the_list_through_its_text() -> None:
     scores = model.scores(np.asarray([0]))[0]
     assert scores[2] > 0 and scores[1] == 0 and scores[3] == 0
     assert top_k(model, np.asarray([0]), 3, exclude=train)[0].tolist() == [2]
-    assert model.explain(0, 2) == "like Trail Runner 2"
+    assert reason_text(model.explain(0, 2)) == "like Trail Runner 2"
     # Popularity cannot list it: it has no evidence there
     assert 2 not in top_k(Popularity().fit(train, data), np.asarray([0]), 3, exclude=train)[0]
 
@@ -133,7 +133,7 @@ def test_without_a_catalogue_the_category_is_the_text_and_popularity_breaks_ties
     model = Content().fit(train, data)
     # u0 has p0 (c0): the other c0 items, equally similar, the more popular first
     assert top_k(model, np.asarray([0]), 6, exclude=train)[0].tolist() == [2, 1, 3]
-    assert model.explain(0, 2) == "like p0"  # no names: ids
+    assert reason_text(model.explain(0, 2)) == "like p0"  # no names: ids
     assert Content(neighbours=1).fit(train, data).similar_[0].indices.tolist() == [2]
 
 

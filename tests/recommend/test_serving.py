@@ -233,6 +233,40 @@ def test_new_items_enter_through_content_similarity(
     assert answer["items"][0]["algorithm"] == "content"
 
 
+def test_reasons_come_in_the_language_of_accept_language(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    """The same answers as above, asked in Chinese: the reasons' words change, their
+    codes and parameters do not; any other language gets English."""
+    client, auth = api
+    zh = {**auth, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+    def first(path: str, headers: dict[str, str]) -> tuple[dict[str, Any], str]:
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return documented(answer.json())["items"][0], answer.headers["content-language"]
+
+    item, language = first("/api/v1/members/pos/s1/recommendations?scenario=home", zh)
+    assert (item["reason"], language) == ("热门：2 位会员买过或看过", "zh-CN")
+    assert (item["reason_code"], item["reason_params"]) == ("popular_with_count", {"count": 2})
+    item, language = first("/api/v1/members/pos/s1/recommendations?scenario=home", auth)
+    assert (item["reason"], language) == ("popular: bought or viewed by 2 members", "en")
+    assert item["reason_code"] == "popular_with_count"
+    item, _ = first("/api/v1/members/pos/n0/recommendations?scenario=home", zh)
+    assert (item["reason"], item["reason_params"]) == ("Shanghai热门", {"place": "Shanghai"})
+    item, _ = first("/api/v1/products/m1/similar", {**auth, "Accept-Language": "zh"})
+    assert item["reason"] == "常与“Blue mug”一起选择"
+    item, language = first("/api/v1/products/m1/similar", {**auth, "Accept-Language": "fr"})
+    assert (item["reason"], language) == ("often chosen with Blue mug", "en")
+    new = client.get("/api/v1/members/pos/s3/recommendations?scenario=discover", headers=zh)
+    reasons = {i["product_id"]: i for i in documented(new.json())["items"]}
+    assert reasons["m2"]["reason"] == "新品 — 与“Blue mug”相似"
+    assert reasons["m2"]["reason_code"] == "new_item"
+    assert reasons["m2"]["reason_params"] == {
+        "reason": {"code": "like", "params": {"item": "Blue mug"}}
+    }
+
+
 def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]]) -> None:
     client, auth = api
     answer = client.get("/api/v1/products/m1/similar", headers=auth)

@@ -13,6 +13,10 @@ answers from the state DB only (never the warehouse):
    at once) and just bought (purchases accepted by the API since the publication),
    unless the category is repurchasable — and the first ``k`` that remain.
 
+Each item's reason is stored as a code with parameters and answered in the words of
+the ``locale`` asked for (English unless told), beside its ``reason_code`` and
+``reason_params``.
+
 ``note_accepted`` is what the collect routes call after committing a batch: it keeps
 stock and "just bought" current between refreshes.
 """
@@ -32,7 +36,7 @@ from memberlens.core.clock import utc_now
 from memberlens.core.settings import ConsentSettings
 from memberlens.online._consent import any_key, decide, key_values, member_keys
 from memberlens.privacy import consent_slot, default_decision
-from memberlens.recommend import Lists, Scenario, Scenarios
+from memberlens.recommend import Lists, Scenario, Scenarios, reason_code, reason_text
 from memberlens.store import (
     BufferRow,
     ProductRow,
@@ -236,8 +240,10 @@ def recommendations_now(
     source: str | None = None,
     source_member_key: str | None = None,
     consent: ConsentSettings,
+    locale: str = "en",
 ) -> Served:
-    """The first ``k`` items of the member's list after the request-time rules."""
+    """The first ``k`` items of the member's list after the request-time rules, their
+    reasons in ``locale``."""
     chosen = scenarios.get(scenario)
     if chosen.anchor != "member":
         raise ValueError(f"{scenario} is an item scenario: ask for a product's list")
@@ -275,7 +281,7 @@ def recommendations_now(
             continue
         if r.product_id in just_bought and (r.category or "") not in again:
             continue
-        items.append(_item(r, len(items) + 1))
+        items.append(_item(r, len(items) + 1, locale))
         if len(items) == k:
             break
     used = rows[0].list_id if rows else None
@@ -291,9 +297,16 @@ def recommendations_now(
 
 
 def similar_now(
-    state: StateStore, scenarios: Scenarios, *, scenario: str, product_id: str, k: int | None
+    state: StateStore,
+    scenarios: Scenarios,
+    *,
+    scenario: str,
+    product_id: str,
+    k: int | None,
+    locale: str = "en",
 ) -> Served:
-    """An item scenario's list for ``product_id``, out-of-stock items left out."""
+    """An item scenario's list for ``product_id``, out-of-stock items left out; reasons
+    in ``locale``."""
     chosen: Scenario = scenarios.get(scenario)
     if chosen.anchor != "item":
         raise ValueError(f"{scenario} is a member scenario: ask for a member's list")
@@ -305,7 +318,7 @@ def similar_now(
     for r in rows:
         if r.in_stock is not None and not r.in_stock:
             continue
-        items.append(_item(r, len(items) + 1))
+        items.append(_item(r, len(items) + 1, locale))
         if len(items) == k:
             break
     return Served(
@@ -334,14 +347,18 @@ def _just_bought(s: Any, keys: list[tuple[str, str]], products: set[str]) -> set
     return set(s.scalars(_bought_by(len(keys)), key_values(keys))) & products
 
 
-def _item(row: Any, rank: int) -> dict[str, Any]:
-    """One answer item from a row of ``_LIST`` (name and category "" when unpublished)."""
+def _item(row: Any, rank: int, locale: str) -> dict[str, Any]:
+    """One answer item from a row of ``_LIST`` (name and category "" when unpublished),
+    its reason in ``locale``'s words beside the reason's code and parameters."""
+    why = reason_code(row.reason).to_json()
     return {
         "rank": rank,
         "product_id": row.product_id,
         "name": row.name if row.name is not None else "",
         "category": row.category if row.category is not None else "",
         "score": row.score,
-        "reason": row.reason,
+        "reason": reason_text(row.reason, locale),
+        "reason_code": why["code"],
+        "reason_params": why["params"],
         "algorithm": row.algorithm,
     }

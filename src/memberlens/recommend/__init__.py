@@ -47,6 +47,7 @@ from memberlens.recommend._metrics import (
     summarise,
 )
 from memberlens.recommend._products import Products, load_products, with_catalogue
+from memberlens.recommend._reasons import reason, reason_code, reason_text
 from memberlens.recommend._scenarios import (
     Scenario,
     Scenarios,
@@ -101,6 +102,9 @@ __all__ = [
     "parse_scenarios",
     "product_facts",
     "read_lists",
+    "reason",
+    "reason_code",
+    "reason_text",
     "register_choice",
     "register_evaluation",
     "resolve_auto",

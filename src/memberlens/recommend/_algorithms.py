@@ -28,6 +28,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from memberlens.recommend._interactions import UNKNOWN, Interactions
+from memberlens.recommend._reasons import reason
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -56,7 +57,8 @@ class Recommender(abc.ABC):
         evidence (never listed)."""
 
     def explain(self, user: int, item: int) -> str:
-        return "recommended"
+        """Why ``item`` suits ``user``: a reason code with its parameters (``_reasons``)."""
+        return reason("recommended")
 
     def explain_many(self, user: int, items: Ints) -> list[str]:
         """``explain`` for several items of one user (models override it to share work)."""
@@ -75,8 +77,9 @@ class Recommender(abc.ABC):
     def params(self) -> dict[str, object]:
         return {}
 
-    # How an item list (one per product: "similar items") explains its items.
-    ANCHOR_REASON: ClassVar[str] = "often chosen with {}"
+    # How an item list (one per product: "similar items") explains its items: a reason
+    # code whose ``item`` is the anchor product.
+    ANCHOR_REASON: ClassVar[str] = "often_chosen_with"
 
     def item_to_item(self) -> sparse.csr_matrix | None:
         """For item-to-item models: row ``a`` scores the items to show beside item
@@ -107,7 +110,7 @@ class Popularity(Recommender):
         return np.broadcast_to(self.counts, (len(users), len(self.counts))).copy()
 
     def explain(self, user: int, item: int) -> str:
-        return f"popular: bought or viewed by {int(self.counts[item])} members"
+        return reason("popular_with_count", count=int(self.counts[item]))
 
 
 def _cosine(m: sparse.csr_matrix, shrink: float, neighbours: int) -> sparse.csr_matrix:
@@ -166,7 +169,7 @@ class ItemKnn(_Knn):
         return self.explain_many(user, np.asarray([item]))[0]
 
     def explain_many(self, user: int, items: Ints) -> list[str]:
-        return explain_by_item(self, self.similar, user, items, "because you liked {}")
+        return explain_by_item(self, self.similar, user, items, "because_you_liked")
 
     def item_to_item(self) -> sparse.csr_matrix:
         return self.similar
@@ -187,7 +190,7 @@ class UserKnn(_Knn):
         return np.asarray((self.similar[users] @ train).todense(), dtype=np.float64)
 
     def explain(self, user: int, item: int) -> str:
-        return "members with your taste chose it"
+        return reason("members_with_your_taste")
 
 
 class CategoryAffinity(Recommender):
@@ -227,8 +230,8 @@ class CategoryAffinity(Recommender):
         _, data = self._fitted()
         code = data.category[item]
         if code == UNKNOWN:
-            return "popular with members"
-        return f"a favourite in {data.categories[code]}, a category you like"
+            return reason("popular_with_members")
+        return reason("favourite_in_category", category=str(data.categories[code]))
 
 
 class _Hybrid(Recommender):
@@ -321,18 +324,19 @@ def explain_by_item(
     similar: sparse.csr_matrix,
     user: int,
     items: Ints,
-    template: str,
+    code: str,
     *,
-    otherwise: str = "similar to what you looked at",
+    otherwise: str = "similar_to_what_you_looked_at",
     weighted: bool = True,
 ) -> list[str]:
     """Reasons of an item-to-item model: for each candidate, the user's item that
     speaks most for it (``similar[candidate, item]``, times the user's weight of the
-    item when ``weighted``), named in ``template``."""
+    item when ``weighted``), as the ``item`` of reason ``code``; reason ``otherwise``
+    when none does."""
     train, _ = model._fitted()
     have = train.indices[train.indptr[user] : train.indptr[user + 1]]
     if not len(have) or not len(items):
-        return [otherwise] * len(items)
+        return [reason(otherwise)] * len(items)
     # links[i, j] = similar[items[i], have[j]], gathered from the rows without a
     # column slice (which would convert the matrix to columns on every call)
     column = np.full(similar.shape[1], -1, dtype=np.int64)
@@ -347,7 +351,7 @@ def explain_by_item(
         links = links * train.data[train.indptr[user] : train.indptr[user + 1]]
     best = links.argmax(axis=1)
     return [
-        template.format(model.label(int(have[j]))) if links[i, j] > 0 else otherwise
+        reason(code, item=model.label(int(have[j]))) if links[i, j] > 0 else reason(otherwise)
         for i, j in enumerate(best.tolist())
     ]
 

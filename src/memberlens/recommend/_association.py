@@ -54,7 +54,7 @@ class Association(Recommender):
     --------
     >>> model = Association(min_count=2).fit(train, data)  # doctest: +SKIP
     >>> model.explain(0, 3)  # doctest: +SKIP
-    'bought together with whole milk'
+    '{"code":"bought_together_with","params":{"item":"whole milk"}}'
     """
 
     name = "association"
@@ -146,12 +146,12 @@ class Association(Recommender):
             self.explained_by_,
             user,
             items,
-            "bought together with {}",
-            otherwise="bought together with what you have",
+            "bought_together_with",
+            otherwise="bought_together_with_yours",
             weighted=False,
         )
 
-    ANCHOR_REASON = "bought together with {}"
+    ANCHOR_REASON = "bought_together_with"
 
     def item_to_item(self) -> sparse.csr_matrix:
         return self.confidence_

@@ -123,7 +123,7 @@ class Content(Recommender):
     --------
     >>> model = Content(products).fit(train, data)  # doctest: +SKIP
     >>> model.explain(0, 7)  # doctest: +SKIP
-    'like 农夫山泉 天然矿泉水 550ml'
+    '{"code":"like","params":{"item":"农夫山泉 天然矿泉水 550ml"}}'
     """
 
     name = "content"
@@ -198,10 +198,10 @@ class Content(Recommender):
 
     def explain_many(self, user: int, items: Ints) -> list[str]:
         return explain_by_item(
-            self, self.explained_by_, user, items, "like {}", otherwise="like what you chose before"
+            self, self.explained_by_, user, items, "like", otherwise="like_what_you_chose"
         )
 
-    ANCHOR_REASON = "similar to {}"
+    ANCHOR_REASON = "similar_to"
 
     def item_to_item(self) -> sparse.csr_matrix:
         return self.similar_

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from memberlens.recommend._algorithms import Recommender
 from memberlens.recommend._batch import Floats32, Ints32, Progress, factor_top_k
 from memberlens.recommend._interactions import Interactions
+from memberlens.recommend._reasons import reason
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -90,7 +91,7 @@ class _Factors(Recommender):
         )
 
     def explain(self, user: int, item: int) -> str:
-        return "members with tastes like yours chose it"
+        return reason("members_with_tastes_like_yours")
 
 
 class Als(_Factors):

@@ -45,6 +45,7 @@ from memberlens.recommend._interactions import (
     load_interactions,
 )
 from memberlens.recommend._products import Products, load_products, with_catalogue
+from memberlens.recommend._reasons import new_item, reason
 from memberlens.recommend._rerank import candidates, eligible, long_tail, mmr_order, with_pins
 from memberlens.recommend._scenarios import AUTO, Scenario, Scenarios
 from memberlens.recommend._split import stratified
@@ -378,9 +379,9 @@ class _Builder:
                     fresh = np.flatnonzero(self.new[items])
                     texts = self.content().explain_many(user, items[fresh])
                     for at, text in zip(fresh.tolist(), texts, strict=True):
-                        reasons[at] = f"new — {text}"
+                        reasons[at] = new_item(text)
                 reasons = [
-                    "an editor's pick" if i in pins else r
+                    reason("editors_pick") if i in pins else r
                     for i, r in zip(items.tolist(), reasons, strict=True)
                 ]
                 out.add(
@@ -401,7 +402,7 @@ class _Builder:
     ) -> dict[str, Ints]:
         """Trending lists for everyone and each city and region with enough members."""
         audiences: dict[str, tuple[str, Ints]] = {
-            "@all": ("popular right now", np.arange(len(self.data.users)))
+            "@all": (reason("popular_now"), np.arange(len(self.data.users)))
         }
         for slot, prefix in ((0, "@city:"), (1, "@region:")):
             groups: dict[str, list[int]] = {}
@@ -411,9 +412,12 @@ class _Builder:
                     groups.setdefault(place, []).append(user)
             for place, members in sorted(groups.items()):
                 if len(members) >= self.scenarios.defaults.min_audience:
-                    audiences[prefix + place] = (f"popular in {place}", np.asarray(members))
+                    audiences[prefix + place] = (
+                        reason("popular_in", place=place),
+                        np.asarray(members),
+                    )
         built: dict[str, Ints] = {}
-        for list_id, (reason, audience) in audiences.items():
+        for list_id, (said, audience) in audiences.items():
             trending = np.asarray(self.train[audience].sum(axis=0)).ravel()[None, :]
             ordered, scores, pins = self._shape(scenario, trending, None)
             items = ordered[0][ordered[0] >= 0]
@@ -422,7 +426,7 @@ class _Builder:
                 list_id,
                 self.data.items[items].tolist(),
                 scores[0, items].tolist(),
-                ["an editor's pick" if i in pins else reason for i in items.tolist()],
+                [reason("editors_pick") if i in pins else said for i in items.tolist()],
                 "trending",
             )
             built[list_id] = items
@@ -458,7 +462,7 @@ class _Builder:
                     f"@item:{self.data.items[anchor]}",
                     self.data.items[items].tolist(),
                     scores[row, items].tolist(),
-                    [source.ANCHOR_REASON.format(self.labels[anchor])] * len(items),
+                    [reason(source.ANCHOR_REASON, item=str(self.labels[anchor]))] * len(items),
                     label if source is model else "content",
                 )
                 written += 1

@@ -1,4 +1,5 @@
-"""Typed dependencies: the open workspace, API tokens with scopes, rate limits."""
+"""Typed dependencies: the open workspace, API tokens with scopes, rate limits, the
+language an answer's reasons and labels are written in."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 
 from memberlens import accounts
 from memberlens.accounts import AuthError, Scope, TokenInfo
+from memberlens.core import i18n
 from memberlens.service._gate import WarehouseGate
 from memberlens.service._problems import Problem
 from memberlens.service._runner import JobRunner
@@ -49,6 +51,22 @@ async def get_runner(request: Request) -> JobRunner:
 
 
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+
+
+async def answer_locale(
+    accept_language: Annotated[
+        str | None,
+        Header(
+            description="The language of reasons and labels: zh-CN (or any zh) for "
+            "Simplified Chinese, else English."
+        ),
+    ] = None,
+) -> i18n.Locale:
+    """The locale of an API answer's words, from ``Accept-Language`` (English by default)."""
+    return i18n.negotiate(accept_language)
+
+
+LocaleDep = Annotated[i18n.Locale, Depends(answer_locale)]
 
 
 def _bearer(request: Request) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memberlens.store._state import Base
@@ -37,7 +37,8 @@ class RecommendationRow(Base):
     rank: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[str] = mapped_column(String(128))
     score: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(String(300))
+    # the reason's code and parameters as JSON (recommend's ``reason``), rendered per reader
+    reason: Mapped[str] = mapped_column(Text)
     algorithm: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[datetime] = mapped_column(DateTime)
 

@@ -6,7 +6,9 @@ rules applied on top — consent to personalisation, stock now, just bought. The
 run on the event loop itself when the state DB is SQLite (``on_state``: a thread
 hand-off costs more than they do).
 Members are named by the application's own key (``{source}/{source_member_key}``) or
-by memberlens's member id.
+by memberlens's member id. Reasons come in the language of ``Accept-Language``
+(``zh-CN`` or any ``zh``: Simplified Chinese; else English), beside their code and
+parameters.
 """
 
 import json
@@ -18,7 +20,7 @@ from pydantic import BaseModel
 from memberlens import online
 from memberlens.accounts import Scope, TokenInfo
 from memberlens.core.errors import ConfigError
-from memberlens.service._deps import WorkspaceDep, on_state, token_with
+from memberlens.service._deps import LocaleDep, WorkspaceDep, on_state, token_with
 from memberlens.service._problems import Problem
 
 router = APIRouter(tags=["recommendations"])
@@ -45,6 +47,8 @@ class ItemOut(BaseModel):
     category: str
     score: float
     reason: str
+    reason_code: str
+    reason_params: dict[str, Any]
     algorithm: str
 
 
@@ -62,24 +66,27 @@ class RecommendationsOut(BaseModel):
     items: list[ItemOut]
 
 
-async def _served(ws: Any, call: Any, **kwargs: Any) -> Response:
+async def _served(ws: Any, call: Any, locale: str, **kwargs: Any) -> Response:
     """The answer, serialised here: ``online.Served`` is already the documented shape
     (``RecommendationsOut``; tests/recommend/test_serving.py holds every answer to it),
     so the request path skips FastAPI's second validation and serialisation of it."""
     try:
-        served: online.Served = await on_state(ws, call, **kwargs)
+        served: online.Served = await on_state(ws, call, locale=locale, **kwargs)
     except ConfigError as exc:
         raise Problem(404, "Unknown scenario", str(exc), code="UNKNOWN_SCENARIO") from exc
     except ValueError as exc:
         raise Problem(422, "Wrong kind of scenario", str(exc), code="SCENARIO_KIND") from exc
     body = json.dumps(served.to_json(), ensure_ascii=False, separators=(",", ":"))
-    return Response(body.encode(), media_type="application/json")
+    return Response(
+        body.encode(), media_type="application/json", headers={"Content-Language": locale}
+    )
 
 
-async def _for_member(ws: Any, scenario: str, k: int | None, **who: str) -> Response:
+async def _for_member(ws: Any, scenario: str, k: int | None, locale: str, **who: str) -> Response:
     return await _served(
         ws,
         online.recommendations_now,
+        locale,
         state=ws.state,
         scenarios=ws.scenarios(),
         scenario=scenario,
@@ -99,11 +106,14 @@ async def member_recommendations(
     _: Reader,
     source: SourceArg,
     source_member_key: KeyArg,
+    locale: LocaleDep,
     scenario: ScenarioArg = "home",
     k: KArg = None,
 ) -> Response:
     """The member's precomputed list with consent, stock and just-bought applied now."""
-    return await _for_member(ws, scenario, k, source=source, source_member_key=source_member_key)
+    return await _for_member(
+        ws, scenario, k, locale, source=source, source_member_key=source_member_key
+    )
 
 
 @router.get(
@@ -115,11 +125,12 @@ async def member_recommendations_by_id(
     ws: WorkspaceDep,
     _: Reader,
     member_id: Annotated[str, Path(min_length=1, max_length=64)],
+    locale: LocaleDep,
     scenario: ScenarioArg = "home",
     k: KArg = None,
 ) -> Response:
     """As the route by application key, for a memberlens member id."""
-    return await _for_member(ws, scenario, k, member_id=member_id)
+    return await _for_member(ws, scenario, k, locale, member_id=member_id)
 
 
 @router.get(
@@ -131,6 +142,7 @@ async def similar_items(
     ws: WorkspaceDep,
     _: Reader,
     product_id: Annotated[str, Path(min_length=1, max_length=128)],
+    locale: LocaleDep,
     scenario: ScenarioArg = "similar",
     k: KArg = None,
 ) -> Response:
@@ -138,6 +150,7 @@ async def similar_items(
     return await _served(
         ws,
         online.similar_now,
+        locale,
         state=ws.state,
         scenarios=ws.scenarios(),
         scenario=scenario,
