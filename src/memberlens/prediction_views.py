@@ -224,6 +224,12 @@ def prediction_overview(
     }
 
 
+def _cluster_label(cluster: dict[str, Any], locale: str) -> str:
+    if "zscores" not in cluster:
+        return str(cluster.get("name", ""))
+    return segment.name_cluster(cluster["zscores"], cluster.get("top_category"), locale)
+
+
 def _churn_card(metrics: dict[str, Any]) -> dict[str, Any]:
     test = metrics.get("test") or {}
     model, baseline = test.get("model") or {}, test.get("baseline") or {}
@@ -256,11 +262,13 @@ def _clv_card(params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]
 
 
 def model_cards(
-    warehouse: Warehouse, state: StateStore, *, drift_threshold: float
+    warehouse: Warehouse, state: StateStore, *, drift_threshold: float, locale: str = "en"
 ) -> list[dict[str, Any]]:
     """One card per registered model (by name, newest version first): the registry
     entry, the figures worth reading at a glance and the latest drift measurement,
-    ``flagged`` when its largest PSI is above ``drift_threshold``."""
+    ``flagged`` when its largest PSI is above ``drift_threshold``. A clustering's
+    clusters carry their ``label`` in ``locale`` (the name when it was registered
+    without the z-scores that name it)."""
     cards = []
     for entry in predict.list_models(state):
         drift = predict.latest_drift(warehouse, entry.name, entry.version)
@@ -275,7 +283,10 @@ def model_cards(
             card = _clv_card(entry.params, entry.metrics)
         elif entry.name == segment.CLUSTER_MODEL:
             card = {key: entry.metrics.get(key) for key in ("k", "silhouette", "members")}
-            card["clusters"] = entry.metrics.get("clusters") or []
+            card["clusters"] = [
+                {**c, "label": _cluster_label(c, locale)}
+                for c in entry.metrics.get("clusters") or []
+            ]
             card["features"] = entry.params.get("features") or []
         else:
             card = {}

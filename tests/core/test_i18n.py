@@ -14,7 +14,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from memberlens import predict, recommend
+from memberlens import predict, recommend, segment
 from memberlens.core import i18n
 from memberlens.core.i18n import Message, render
 from memberlens.predict._reasons import describe, reasons
@@ -157,3 +157,9 @@ def test_recommendation_reasons_are_stored_as_codes_and_read_in_either_language(
 
 def test_recommendation_reasons_stored_before_codes_show_as_written() -> None:
     assert recommend.reason_text("popular right now", "zh-CN") == "popular right now"
+
+
+def test_cluster_names_in_both_languages() -> None:
+    z = {"recency_days": -1.2, "monetary": 1.6, "frequency": 0.9}
+    assert segment.name_cluster(z, "household") == "high-spend, recent, frequent, household"
+    assert segment.name_cluster(z, "household", "zh-CN") == "高消费、近期购买、高频、家居日用"

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from memberlens.core import i18n
 from memberlens.core.errors import ConfigError
 
 TEMPLATE = "recommend.toml.template"
@@ -40,6 +41,7 @@ class Defaults(_Strict):
 class Scenario(_Strict):
     name: str = ""
     title: str = ""
+    title_zh: str = ""  # the title in Chinese; unset: the catalogue's for a shipped name
     anchor: Literal["member", "item"] = "member"
     algorithm: str = AUTO
     k: int = Field(10, ge=1, le=200)
@@ -61,6 +63,25 @@ class Scenario(_Strict):
         if any(v <= 0 for v in self.boosts.values()):
             raise ValueError("boosts multiply scores: give each a factor above 0 (1.5 = +50%)")
         return self
+
+    def title_in(self, locale: str) -> str:
+        """What people read for this scenario in ``locale``: in Chinese its ``title_zh``,
+        else the catalogue's words for a shipped scenario whose title is unchanged,
+        else its title; in English its title.
+
+        >>> Scenario(name="home", title="Home page").title_in("zh-CN")
+        '首页推荐'
+        >>> Scenario(name="home", title="Our picks").title_in("zh-CN")
+        'Our picks'
+        """
+        if i18n.locale_of(locale) != "zh-CN":
+            return self.title
+        if self.title_zh:
+            return self.title_zh
+        shipped = i18n.has_label("scenario", self.name)
+        if shipped and self.title in ("", i18n.label("scenario", self.name, "en")):
+            return i18n.label("scenario", self.name, locale)
+        return self.title
 
 
 class Scenarios(_Strict):

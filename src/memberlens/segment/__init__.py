@@ -7,7 +7,7 @@ by FP-growth and association rules (docs/segments.md).
 """
 
 from memberlens.segment._baskets import basket_rules, build_baskets
-from memberlens.segment._clusters import CLUSTER_MODEL
+from memberlens.segment._clusters import CLUSTER_MODEL, name_cluster
 from memberlens.segment._compute import (
     CHANGES_TABLE,
     LIFECYCLE_TABLE,
@@ -105,6 +105,7 @@ __all__ = [
     "list_segments",
     "member_table",
     "mine_rules",
+    "name_cluster",
     "preview_segment",
     "rfm_definitions",
     "rfm_scores",

@@ -34,6 +34,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from memberlens import predict
+from memberlens.core import i18n
 from memberlens.store import StateStore, Warehouse
 
 FIT_ROWS = 50_000
@@ -288,26 +289,41 @@ def _top_category(
     return str(values[best]) if counts[best] >= 0.4 * int(inside.sum()) else None
 
 
-def name_cluster(zscores: dict[str, float], top_category: str | None = None) -> str:
-    """A plain-language name from the three most distinctive features and the category.
+def name_cluster(
+    zscores: dict[str, float], top_category: str | None = None, locale: str = "en"
+) -> str:
+    """A plain-language name from the three most distinctive features and the category,
+    in ``locale`` (the words of the catalogue's ``cluster_trait`` labels, the category's
+    label). The English name is what the refresh stores; pages name a cluster again in
+    their reader's language from its stored z-scores.
 
     >>> name_cluster({"recency_days": -1.2, "monetary": 1.6, "frequency": 0.9}, "baby care")
     'high-spend, recent, frequent, baby care'
-    >>> name_cluster({"monetary": 0.1})
-    'typical'
+    >>> name_cluster({"recency_days": -1.2, "monetary": 1.6, "frequency": 0.9}, "baby", "zh-CN")
+    '高消费、近期购买、高频、母婴'
+    >>> name_cluster({"monetary": 0.1}), name_cluster({"monetary": 0.1}, None, "zh-CN")
+    ('typical', '普通')
     """
+    zh = i18n.locale_of(locale) == "zh-CN"
     ranked = sorted(zscores.items(), key=lambda item: (-abs(item[1]), item[0]))
     words: list[str] = []
     for feature, value in ranked:
         if abs(value) < DISTINCT or len(words) == 3:
             break
         high, low = WORDS.get(feature, (f"high {feature}", f"low {feature}"))
-        word = high if value > 0 else low
+        trait = f"{feature}.{'high' if value > 0 else 'low'}"
+        if zh:
+            word = i18n.label("cluster_trait", trait, locale)
+            word = word if word != trait else f"{feature}{'高' if value > 0 else '低'}"
+        else:
+            word = high if value > 0 else low
         if word not in words:
             words.append(word)
     if top_category:
-        words.append(top_category)
-    return ", ".join(words) if words else "typical"
+        words.append(i18n.label("category", top_category, locale) if zh else top_category)
+    if not words:
+        return i18n.label("cluster_trait", "typical", locale)
+    return ("、" if zh else ", ").join(words)
 
 
 def _project(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -515,6 +531,9 @@ def register_clustering(
                     "size": p.size,
                     "share": p.share,
                     "value_share": p.value_share,
+                    # what names the cluster again in a reader's language
+                    "zscores": {f: round(z, 4) for f, z in p.zscores.items()},
+                    "top_category": p.top_category,
                 }
                 for p in clustering.profiles
             ],

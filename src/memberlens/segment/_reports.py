@@ -1,4 +1,9 @@
-"""What people read about segments: the RFM grid, lifecycle flows, a segment's members."""
+"""What people read about segments: the RFM grid, lifecycle flows, a segment's members.
+
+Names stay the codes rules use (``Champions``, ``at_risk``); beside each, ``label``
+(and an RFM segment's ``description``) are in the ``locale`` asked for, English by
+default, from the catalogue of :mod:`memberlens.core.i18n`.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import json
 from datetime import date
 from typing import Any
 
+from memberlens.core import i18n
 from memberlens.core.settings import SegmentsSettings
-from memberlens.segment._clusters import PROFILES_TABLE, PROJECTION_TABLE
+from memberlens.segment._clusters import PROFILES_TABLE, PROJECTION_TABLE, name_cluster
 from memberlens.segment._compute import (
     CHANGES_TABLE,
     LIFECYCLE_TABLE,
@@ -36,8 +42,9 @@ def _need(day: date | None, what: str) -> date:
     return day
 
 
-def rfm_summary(warehouse: Warehouse) -> dict[str, Any]:
-    """Members per named RFM segment, and the 5×5 grid of R by FM counts."""
+def rfm_summary(warehouse: Warehouse, *, locale: str = "en") -> dict[str, Any]:
+    """Members per named RFM segment, and the 5×5 grid of R by FM counts; each segment's
+    ``label`` and ``description`` in ``locale``."""
     snapshot = _need(_latest(warehouse, RFM_TABLE), "RFM scores")
     counts = dict(
         warehouse.fetch_all(
@@ -57,6 +64,8 @@ def rfm_summary(warehouse: Warehouse) -> dict[str, Any]:
         "segments": [
             {
                 **s.to_json(),
+                "label": i18n.label("rfm_segment", s.name, locale),
+                "description": i18n.label("rfm_description", s.name, locale),
                 "members": int(counts.get(s.name, 0)),
                 "share": counts.get(s.name, 0) / total if total else 0.0,
             }
@@ -66,11 +75,14 @@ def rfm_summary(warehouse: Warehouse) -> dict[str, Any]:
     }
 
 
-def lifecycle_summary(warehouse: Warehouse, settings: SegmentsSettings) -> dict[str, Any]:
+def lifecycle_summary(
+    warehouse: Warehouse, settings: SegmentsSettings, *, locale: str = "en"
+) -> dict[str, Any]:
     """Members per stage in the newest snapshot, and the flow from the snapshot before.
 
     A flow row ``from: null`` counts members new to the snapshot; ``to: null`` those
-    no longer in any stage.
+    no longer in any stage. Each stage's ``label`` is in ``locale`` (a workspace's own
+    stage names are their own labels).
     """
     snapshot = _need(_latest(warehouse, LIFECYCLE_TABLE), "lifecycle stages")
     previous = _latest(warehouse, LIFECYCLE_TABLE, before=snapshot)
@@ -97,6 +109,7 @@ def lifecycle_summary(warehouse: Warehouse, settings: SegmentsSettings) -> dict[
         "stages": [
             {
                 "stage": stage,
+                "label": i18n.label("lifecycle_stage", stage, locale),
                 "members": int(counts.get(stage, 0)),
                 "rule": settings.lifecycle.get(stage, "(no longer configured)"),
             }
@@ -157,8 +170,9 @@ COMPARED = (
 )
 
 
-def cluster_summary(warehouse: Warehouse) -> dict[str, Any]:
-    """The newest clustering: k, silhouettes, profiles and the 2-D sample to draw."""
+def cluster_summary(warehouse: Warehouse, *, locale: str = "en") -> dict[str, Any]:
+    """The newest clustering: k, silhouettes, profiles and the 2-D sample to draw; each
+    cluster's ``label`` is its name in ``locale``."""
     snapshot = _latest(warehouse, PROFILES_TABLE)
     if snapshot is None:
         raise NoSnapshot(
@@ -183,6 +197,7 @@ def cluster_summary(warehouse: Warehouse) -> dict[str, Any]:
         "clusters": [
             {
                 **{key: c[key] for key in c if key != "centroid"},
+                "label": name_cluster(c["zscores"], c.get("top_category"), locale),
                 "distinctive": sorted(c["zscores"].items(), key=lambda kv: -abs(kv[1]))[:3],
             }
             for c in stored["clusters"]

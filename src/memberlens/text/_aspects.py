@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from memberlens.core import i18n
 from memberlens.core.errors import ConfigError
 from memberlens.text._script import normalise
 
@@ -41,15 +42,32 @@ Positive = Callable[[Sequence[str]], np.ndarray]
 @dataclass(frozen=True)
 class Aspect:
     """``name``: a stable machine name (``delivery``); ``label``: what people read;
-    ``terms``: normalised words or phrases that name the aspect."""
+    ``terms``: normalised words or phrases that name the aspect; ``label_zh``: what
+    Chinese readers read (unset: the catalogue's words for a shipped aspect)."""
 
     name: str
     label: str
     terms: tuple[str, ...]
+    label_zh: str = ""
 
     def __post_init__(self) -> None:
         if not self.terms or not all(self.terms):
             raise ValueError(f"aspect {self.name!r} needs terms, none of them empty")
+
+    def label_in(self, locale: str) -> str:
+        """The label in ``locale``: in Chinese ``label_zh``, else the catalogue's words
+        for a shipped aspect whose label is unchanged, else the label.
+
+        >>> DEFAULT_ASPECTS[0].label_in("zh-CN"), DEFAULT_ASPECTS[0].label_in("en")
+        ('配送', 'Delivery')
+        """
+        if i18n.locale_of(locale) != "zh-CN":
+            return self.label
+        if self.label_zh:
+            return self.label_zh
+        if self.label == i18n.label("aspect", self.name, "en"):
+            return i18n.label("aspect", self.name, locale)
+        return self.label
 
 
 def _terms(zh: str, en: str) -> tuple[str, ...]:
@@ -70,6 +88,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "delivery, delivered, deliver, courier, driver, rider, shipping, shipped, late, "
             "arrived, on time, waited, took forever, dispatch",
         ),
+        "配送",
     ),
     Aspect(
         "taste",
@@ -80,6 +99,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "taste, tasted, tastes, tasty, flavor, flavour, delicious, bland, salty, "
             "too sweet, bitter, greasy, yummy, disgusting",
         ),
+        "口味",
     ),
     Aspect(
         "packaging",
@@ -90,6 +110,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "packaging, package, packaged, box, container, lid, spilled, leaked, leaking, "
             "sealed, bag, utensils, cutlery, crushed",
         ),
+        "包装",
     ),
     Aspect(
         "service",
@@ -100,6 +121,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "service, staff, attitude, rude, friendly, polite, barista, waiter, waitress, "
             "cashier, manager, refund, helpful, unhelpful, support",
         ),
+        "服务",
     ),
     Aspect(
         "price",
@@ -110,6 +132,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "price, prices, pricey, expensive, cheap, overpriced, value, worth, cost, "
             "discount, coupon, affordable",
         ),
+        "价格",
     ),
     Aspect(
         "quality",
@@ -119,6 +142,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "quality, fresh, stale, soggy, cold food, cold coffee, arrived cold, lukewarm, "
             "undercooked, overcooked, burnt, expired, defective, broken, fake",
         ),
+        "质量",
     ),
     Aspect(
         "portion",
@@ -129,6 +153,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "portion, portions, serving, amount, small portion, tiny, generous, filling, "
             "not enough, skimpy",
         ),
+        "分量",
     ),
     Aspect(
         "hygiene",
@@ -138,6 +163,7 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
             "hygiene, hygienic, clean, dirty, hair, bug, bugs, insect, cockroach, mold, "
             "moldy, unsanitary, food poisoning, sick",
         ),
+        "卫生",
     ),
 )
 
@@ -192,8 +218,9 @@ def load_aspects(path: Path) -> tuple[Aspect, ...]:
 
 
 def parse_aspects(text: str, *, origin: str = "aspects.toml") -> tuple[Aspect, ...]:
-    """Aspects from TOML text (``[[aspect]]`` tables with ``name``, ``label``,
-    ``terms``); a :class:`ConfigError` says what is wrong where and how to fix it."""
+    """Aspects from TOML text (``[[aspect]]`` tables with ``name``, ``label``, an
+    optional ``label_zh``, ``terms``); a :class:`ConfigError` says what is wrong where
+    and how to fix it."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -222,9 +249,11 @@ def parse_aspects(text: str, *, origin: str = "aspects.toml") -> tuple[Aspect, .
 def _aspect(body: Any, where: str) -> Aspect:
     if not isinstance(body, dict):
         raise ConfigError(f"{where}: write each aspect as an [[aspect]] table")
-    unknown = sorted(set(body) - {"name", "label", "terms"})
+    unknown = sorted(set(body) - {"name", "label", "label_zh", "terms"})
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(unknown)}; use name, label, terms")
+        raise ConfigError(
+            f"{where}: unknown key {', '.join(unknown)}; use name, label, label_zh, terms"
+        )
     name = body.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigError(
@@ -234,6 +263,9 @@ def _aspect(body: Any, where: str) -> Aspect:
     label = body.get("label", name)
     if not isinstance(label, str) or not label.strip():
         raise ConfigError(f'{where} ({name}): label must be a text, e.g. label = "Delivery"')
+    label_zh = body.get("label_zh", "")
+    if not isinstance(label_zh, str):
+        raise ConfigError(f'{where} ({name}): label_zh must be a text, e.g. label_zh = "配送"')
     terms = body.get("terms")
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise ConfigError(
@@ -242,7 +274,7 @@ def _aspect(body: Any, where: str) -> Aspect:
     kept = tuple(dict.fromkeys(n for n in (normalise(t) for t in terms) if n))
     if not kept:
         raise ConfigError(f"{where} ({name}): terms is empty; list the words that name it")
-    return Aspect(name, label.strip(), kept)
+    return Aspect(name, label.strip(), kept, label_zh.strip())
 
 
 # --- clauses and mentions ---------------------------------------------------------
