@@ -59,7 +59,7 @@ def test_overview_figures_match_the_api(
         data = answer.json()
         assert (data["orders"], data["revenue"]) == (orders, revenue)  # counted by hand
         assert int(_figure(page, "orders").replace(",", "")) == data["orders"]
-        assert _figure(page, "revenue").replace(",", "") == data["revenue"]
+        assert _figure(page, "revenue").replace(",", "") == "¥" + data["revenue"]
         expect_charts(page, "#trend", "#channels")
     assert_clean(page)
 
@@ -72,6 +72,8 @@ def test_language_switch_renders_chinese_and_back(console_page: ConsolePage) -> 
     assert page.locator(".card .label", has_text="订单").count() == 1
     expect_charts(page, "#trend", "#channels")
     assert page.locator("#trend .legend .legendtext").all_text_contents() == ["订单", "销售额"]
+    legend = page.locator("#channels .legend .legendtext").all_text_contents()
+    assert sorted(legend) == sorted(["手机应用", "门店", "小程序"])  # app, store, 小程序
     # Without a CJK font Chinese draws as identical empty boxes.
     assert glyphs_render(page, "订单概览"), "Chinese renders as boxes: install fonts-wqy-microhei"
     save_screenshot(page, "zh-CN")

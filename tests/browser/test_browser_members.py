@@ -33,7 +33,7 @@ def test_search_by_phone_opens_a_masked_member_page_matching_the_api(
     card = page.request.get(f"{live_console.api}/console/members/{member_id}").json()
     # m1 bought o1 and o2 (10.00 + 20.00), counted by hand from the data set.
     assert page.locator("#order-count").inner_text().strip() == str(card["order_count"]) == "2"
-    assert page.locator("#member-revenue").inner_text().strip() == "30.00"
+    assert page.locator("#member-revenue").inner_text().strip() == "¥30.00"
     text = page.content()
     for clear in ("13812345678", "zhang.wei@example.com", "张伟"):
         assert clear not in text  # an analyst never sees personal data in clear
@@ -89,7 +89,7 @@ def test_member_profile_shows_features_tags_and_tier_explained_by_the_dictionary
 
     # Refreshed as of 2025-05-26: m1 bought o1 (05-01, 10.00) and o2 (05-20 10:00, 20.00),
     # 5.6 days before the cut-off: recency is whole days, rounded down.
-    assert (shown("frequency"), shown("monetary"), shown("recency_days")) == ("2", "30.00", "5")
+    assert (shown("frequency"), shown("monetary"), shown("recency_days")) == ("2", "¥30.00", "5")
     chips = page.locator("#member-tags li[data-tag]")
     tags = [chips.nth(i).get_attribute("data-tag") for i in range(chips.count())]
     assert tags == [t["tag"] for t in twin["profile"]["tags"]] == ["repeat_buyer"]

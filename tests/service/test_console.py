@@ -98,7 +98,7 @@ def test_overview_figures_match_the_api_and_hand_counts(console: TestClient) -> 
     assert data["repurchase_rate"] == 0.5 and data["members"] == 3
     assert data["channels"] == [["app", 2], ["store", 1]]
     page = console.get("/", params={"period": 30}).text
-    assert re.search(r'id="orders">3<', page) and re.search(r'id="revenue">35.50<', page)
+    assert re.search(r'id="orders">3<', page) and re.search(r'id="revenue">¥35.50<', page)
     assert '<script src="/static/plotly.min.js">' in page
     js = console.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
@@ -113,6 +113,42 @@ def test_language_switch_is_remembered(console: TestClient) -> None:
     console.post("/logout", data={"csrf": _csrf(console.get("/").text)})
     login(console, "admin@shop.cn")
     assert "订单" in console.get("/").text  # remembered per user
+
+
+def _member_of(client: TestClient, key: str) -> str:
+    found = client.get("/api/v1/console/members", params={"q": key}).json()["members"]
+    assert len(found) == 1
+    return str(found[0]["member_id"])
+
+
+def test_times_show_in_the_workspace_zone_with_the_zone_named(console: TestClient) -> None:
+    """o1 was ordered at 2025-05-01 10:00 UTC: 18:00 in Shanghai, the zone `init` writes."""
+    login(console, "admin@shop.cn")
+    page = console.get(f"/members/{_member_of(console, 'm1')}")
+    html = page.text
+    assert "<td>2025-05-01 18:00</td>" in html and "Ordered (Asia/Shanghai)" in html
+    assert "10:00" not in html and "(UTC)" not in html
+    console.post("/language", data={"locale": "zh-CN", "csrf": _csrf(html)})
+    html = console.get(page.url).text
+    assert "<td>2025年5月1日 18:00</td>" in html and "下单时间（北京时间）" in html
+
+
+def test_another_zone_and_currency_from_the_workspace_settings(
+    workspace_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Workspace.open(workspace_dir) as ws:
+        run(ws, "orders", write(tmp_path / "o.csv", ORDERS))
+        accounts.create_user(ws.state, email="a@shop.cn", role="admin", actor="t",
+                             password=PASSWORD)  # fmt: skip
+    monkeypatch.setenv("MEMBERLENS_WORKSPACE__DEFAULT_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("MEMBERLENS_WORKSPACE__CURRENCY", "USD")
+    with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
+        login(client, "a@shop.cn")
+        assert re.search(r'id="revenue">\$35.50<', client.get("/", params={"period": 30}).text)
+        html = client.get(f"/members/{_member_of(client, 'm1')}").text
+    # 10:00 UTC on 1 May is 06:00 in New York (daylight saving time)
+    assert "<td>2025-05-01 06:00</td>" in html and "Ordered (America/New_York)" in html
+    assert "$30.00" in html  # m1's two orders, 10.00 and 20.00
 
 
 def test_logout_ends_the_session(console: TestClient) -> None:

@@ -137,7 +137,7 @@ def test_member_page_reads_every_source_record_order_and_event(
     assert card["event_count"] == 3 and card["revealed"] is False
     page = client.get(f"/members/{ids['zhang']}").text
     assert re.search(r'id="order-count">2<', page) and re.search(r'id="event-count">3<', page)
-    assert re.search(r'id="member-revenue">30.00<', page)
+    assert re.search(r'id="member-revenue">¥30.00<', page)
     assert 'data-revealed="false"' in page
     assert page.index('data-order-id="o2"') < page.index('data-order-id="o1"')
 
@@ -278,5 +278,6 @@ def test_pages_speak_chinese_and_every_string_has_both_languages(
     officer = next(u for u in accounts.list_users(ws.state) if u.role is Role.PRIVACY_OFFICER)
     accounts.set_locale(ws.state, user_id=officer.user_id, locale="zh-CN")
     page = client.get(f"/members/{ids['zhang']}").text
-    assert "来源记录" in page and "2025年5月20日 10:00" in page
+    # e3 at 10:00 UTC on 20 May: 18:00 in the workspace's zone, Beijing time
+    assert "来源记录" in page and "2025年5月20日 18:00" in page and "（北京时间）" in page
     assert "审计日志" in client.get("/audit").text

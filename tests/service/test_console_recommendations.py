@@ -265,7 +265,8 @@ def test_the_similar_items_explorer_follows_the_lists(client: TestClient) -> Non
     page = client.get("/recommendations/similar?product=m1").text
     table = _block(page, 'id="similar"', "</table>")
     assert _products(table) == _ids(similar)
-    assert "often chosen with Blue mug" in table and "Similar to Blue mug" in page
+    heading = re.sub(r"<[^>]+>", "", page.split('id="similar-heading">', 1)[1].split("</h3>")[0])
+    assert "often chosen with Blue mug" in table and "Similar to Blue mug" in heading
     link = "/recommendations/similar?product=b1&amp;scenario=similar"
     assert f'href="{link}"' in table
     # The link leads to b1's own list: bought with c1 (s2) and with m1 (s2, s3).
@@ -341,8 +342,10 @@ def test_the_views_speak_chinese(client: TestClient, shop: Shop) -> None:
     accounts.set_locale(ws.state, user_id=viewer.user_id, locale="zh-CN")
     login(client, "viewer@shop.cn")
     assert "个性化：会员专属列表" in client.get(f"/members/{shop.members['s1']}").text
-    assert "“auto” 所代表的算法" in client.get("/recommendations").text
-    assert "与“Blue mug”相似的商品" in client.get("/recommendations/similar?product=m1").text
+    assert "<code>auto</code>（自动选择）所代表的算法" in client.get("/recommendations").text
+    similar = client.get("/recommendations/similar?product=m1").text
+    assert "与“Blue mug”相似的商品" in re.sub(r"<[^>]+>", "", similar)
+    assert "常与“Blue mug”一起选择" in similar  # the reasons too
 
 
 def test_the_views_need_data_read(

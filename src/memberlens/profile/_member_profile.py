@@ -154,28 +154,46 @@ def _through_map(
 def timeline(card: MemberCard, prof: MemberProfile) -> list[dict[str, Any]]:
     """Orders, events, feedback and messages in one list, newest first.
 
-    Each item is ``{"at", "kind", "what", "detail"}``; items without a time come last.
-    The lists it merges are the capped ones the 360 shows.
+    Each item is ``{"at", "kind", "what", "detail", "facts"}``; items without a time
+    come last. ``what`` and ``detail`` say it in English words; ``facts`` holds the
+    values they are made of (an order's ``order_id``, ``amount``, ``status``,
+    ``channel``; an event's ``event_type``, ``product_id``; feedback's ``kind``,
+    ``rating``, ``nps``, ``text``; a message's ``channel``, ``campaign_id`` and
+    ``seen``: sent, opened or clicked), for a page that words them in its reader's
+    language. The lists it merges are the capped ones the 360 shows.
     """
-    items: list[tuple[datetime | None, str, str, str]] = []
+    items: list[tuple[datetime | None, str, str, str, dict[str, Any]]] = []
     for o in card.orders:
         amount = "" if o.total_amount is None else f"{o.total_amount}"
+        facts = {"order_id": o.order_id, "amount": amount or None, "status": o.status,
+                 "channel": o.channel}  # fmt: skip
         items.append((o.ordered_at, "order", o.order_id, " ".join(
-            x for x in (amount, o.status or "", o.channel or "") if x)))  # fmt: skip
+            x for x in (amount, o.status or "", o.channel or "") if x), facts))  # fmt: skip
     for e in card.events:
-        items.append((e.occurred_at, "event", e.event_type, e.product_id or ""))
+        facts = {"event_type": e.event_type, "product_id": e.product_id}
+        items.append((e.occurred_at, "event", e.event_type, e.product_id or "", facts))
     for f in prof.feedback:
         rating = f"rating {f['rating']}" if f.get("rating") is not None else ""
         nps = f"NPS {f['nps']}" if f.get("nps") is not None else ""
+        facts = {k: f.get(k) for k in ("kind", "rating", "nps", "text")}
         items.append((f.get("occurred_at"), "feedback", str(f.get("kind") or ""),
-                      " ".join(x for x in (rating, nps, f.get("text") or "") if x)))  # fmt: skip
+                      " ".join(x for x in (rating, nps, f.get("text") or "") if x),
+                      facts))  # fmt: skip
     for m in prof.messages:
         seen = "clicked" if m.get("clicked_at") else "opened" if m.get("opened_at") else "sent"
+        facts = {"channel": m.get("channel"), "campaign_id": m.get("campaign_id"), "seen": seen}
         items.append((m.get("sent_at"), "message", str(m.get("channel") or ""),
-                      " ".join(x for x in (m.get("campaign_id") or "", seen) if x)))  # fmt: skip
+                      " ".join(x for x in (m.get("campaign_id") or "", seen) if x),
+                      facts))  # fmt: skip
     items.sort(key=lambda i: (i[1], i[2]))  # ties in time: a stable, readable order
     items.sort(key=lambda i: i[0] or datetime.min, reverse=True)
     return [
-        {"at": at.isoformat() if at else None, "kind": kind, "what": what, "detail": detail}
-        for at, kind, what, detail in items
+        {
+            "at": at.isoformat() if at else None,
+            "kind": kind,
+            "what": what,
+            "detail": detail,
+            "facts": facts,
+        }
+        for at, kind, what, detail, facts in items
     ]

@@ -35,7 +35,7 @@ from fastapi.responses import HTMLResponse
 from memberlens import predict, privacy, text
 from memberlens.accounts import Permission
 from memberlens.core.errors import ConfigError
-from memberlens.service._deps import WorkspaceDep
+from memberlens.service._deps import LocaleDep, WorkspaceDep
 from memberlens.service._problems import Problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need
@@ -133,9 +133,12 @@ def _aspects(ws: Workspace) -> tuple[text.Aspect, ...]:
         raise Problem(422, "Cannot read the aspects", exc.message, code=exc.code) from exc
 
 
-def _feedback(request: Request, ws: Workspace, days: int, period: Period) -> dict[str, Any]:
+def _feedback(
+    request: Request, ws: Workspace, days: int, period: Period, locale: str
+) -> dict[str, Any]:
     """The page's data: ``code`` says whether there is a report (``OK``), no feedback
-    at all (``NO_FEEDBACK``) or feedback no refresh has read yet (``NOT_READ``)."""
+    at all (``NO_FEEDBACK``) or feedback no refresh has read yet (``NOT_READ``); the
+    pain points' labels in ``locale``."""
     with request.app.state.gate:
         end = _window_end(ws.warehouse)
         read = ws.warehouse.has_table(text.INSIGHTS_TABLE)
@@ -155,7 +158,11 @@ def _feedback(request: Request, ws: Workspace, days: int, period: Period) -> dic
             positive=model.positive,
             period=period,
         )
-    return {**answer, "model": model.name, "report": _masked(_plain(found))}
+    report = _masked(_plain(found))
+    labels = {a.name: a.label_in(locale) for a in aspects}
+    for point in report["pain_points"]:
+        point["label"] = labels.get(point["name"], point["label"])
+    return {**answer, "model": model.name, "report": report}
 
 
 def _groups(report: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
@@ -192,7 +199,7 @@ def feedback_page(
     request: Request, ws: WorkspaceDep, who: Reader, days: Days = 90, period: PeriodArg = "month"
 ) -> HTMLResponse:
     try:
-        data = _feedback(request, ws, days, period)
+        data = _feedback(request, ws, days, period, who.user.locale)
     except Problem as exc:
         empty = {"code": exc.code, "days": days, "period": period, "model": None, "report": None}
         return _page(request, who, exc.status, data=empty, problem=exc)
@@ -208,9 +215,14 @@ def feedback_page(
     "`report` null and `code` NO_FEEDBACK or NOT_READ (run a refresh) without one",
 )
 def feedback_json(
-    request: Request, ws: WorkspaceDep, _: Reader, days: Days = 90, period: PeriodArg = "month"
+    request: Request,
+    ws: WorkspaceDep,
+    _: Reader,
+    locale: LocaleDep,
+    days: Days = 90,
+    period: PeriodArg = "month",
 ) -> dict[str, Any]:
-    return _feedback(request, ws, days, period)
+    return _feedback(request, ws, days, period, locale)
 
 
 def install(app: FastAPI, api_prefix: str) -> None:

@@ -1,9 +1,21 @@
-"""Console strings in English and Simplified Chinese; numbers and dates per locale."""
+"""Console strings in English and Simplified Chinese; numbers, dates and times per locale.
+
+The console's own page text lives here. What the console shares with the JSON API —
+reasons, labels of enumerated values, money — is rendered from the one catalogue in
+:mod:`memberlens.core.i18n`. Times are stored in UTC and shown in the workspace's zone
+(``[workspace] default_timezone``), which the page names.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+
+from memberlens import profile
+from memberlens.core import i18n
+
+_FEATURES = {f.name: f for f in profile.feature_defs()}
 
 STRINGS: dict[str, dict[str, str]] = {
     "app": {"en": "memberlens", "zh-CN": "memberlens"},
@@ -26,6 +38,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "days": {"en": "days", "zh-CN": "天"},
     "as_of": {"en": "data as of", "zh-CN": "数据截至"},
     "trend": {"en": "Orders and revenue by month", "zh-CN": "每月订单与销售额"},
+    # a chart's month ticks (d3 time format): Plotly would write English month names
+    "month_format": {"en": "%b %Y", "zh-CN": "%Y年%-m月"},
     "channels": {"en": "Orders by channel", "zh-CN": "各渠道订单"},
     "no_data": {
         "en": "No orders yet: import some with `memberlens ingest`.",
@@ -111,7 +125,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_orders": {"en": "No orders.", "zh-CN": "暂无订单。"},
     "events": {"en": "Events", "zh-CN": "行为事件"},
     "event_type": {"en": "Event", "zh-CN": "事件"},
-    "occurred_at": {"en": "Time (UTC)", "zh-CN": "时间（UTC）"},
+    "occurred_at": {"en": "Time", "zh-CN": "时间"},
     "product": {"en": "Product", "zh-CN": "商品"},
     "category": {"en": "Category", "zh-CN": "品类"},
     "no_events": {"en": "No events.", "zh-CN": "暂无行为事件。"},
@@ -120,7 +134,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "共 {total} 条，显示最新 {n} 条",
     },
     "consents": {"en": "Consent history", "zh-CN": "授权记录"},
-    "recorded_at": {"en": "Recorded (UTC)", "zh-CN": "记录时间（UTC）"},
+    "recorded_at": {"en": "Recorded", "zh-CN": "记录时间"},
     "purpose": {"en": "Purpose", "zh-CN": "用途"},
     "statement": {"en": "Statement", "zh-CN": "表态"},
     "granted": {"en": "Granted", "zh-CN": "同意"},
@@ -153,7 +167,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "哈希链校验失败（{code}）：{message}。",
     },
     "seq": {"en": "#", "zh-CN": "序号"},
-    "at": {"en": "Time (UTC)", "zh-CN": "时间（UTC）"},
+    "at": {"en": "Time", "zh-CN": "时间"},
     "actor": {"en": "Actor", "zh-CN": "操作人"},
     "action": {"en": "Action", "zh-CN": "操作"},
     "target": {"en": "Target", "zh-CN": "对象"},
@@ -220,7 +234,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Expected purchases, 90 days",
         "zh-CN": "未来 90 天预计购买次数",
     },
-    "clv_percentile": {"en": "CLV percentile", "zh-CN": "CLV 百分位"},
+    "clv_percentile": {"en": "CLV percentile", "zh-CN": "客户终身价值百分位"},
+    "p_alive": {"en": "P(alive)", "zh-CN": "活跃概率"},
+    "clv_short": {"en": "CLV", "zh-CN": "客户终身价值（CLV）"},
+    "seen_sent": {"en": "sent", "zh-CN": "已发送"},
+    "seen_opened": {"en": "opened", "zh-CN": "已打开"},
+    "seen_clicked": {"en": "clicked", "zh-CN": "已点击"},
     "what": {"en": "What", "zh-CN": "内容"},
     "kind_order": {"en": "order", "zh-CN": "订单"},
     "kind_event": {"en": "event", "zh-CN": "行为"},
@@ -231,9 +250,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "rule": {"en": "Rule", "zh-CN": "规则"},
     "rule_help": {
         "en": "A rule over features, tags, RFM, stages and what members did, e.g. "
-        'tier = "Gold" and not purchased(within: 30d)',
+        '`tier = "Gold" and not purchased(within: 30d)`',
         "zh-CN": "基于特征、标签、RFM、生命周期和会员行为的规则，例如 "
-        'tier = "Gold" and not purchased(within: 30d)',
+        '`tier = "Gold" and not purchased(within: 30d)`',
     },
     "live_count": {"en": "Members now", "zh-CN": "当前人数"},
     "segment_name": {"en": "Segment name", "zh-CN": "人群名称"},
@@ -247,6 +266,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "RFM：按最近购买与频次-金额得分的会员数",
     },
     "rfm_segments": {"en": "RFM segments", "zh-CN": "RFM 分群"},
+    "r_score": {"en": "R", "zh-CN": "R 得分"},
+    "fm_score": {"en": "FM", "zh-CN": "FM 得分"},
+    "flow_new": {"en": "(new)", "zh-CN": "（新进入）"},
+    "flow_gone": {"en": "(gone)", "zh-CN": "（已离开）"},
+    "cluster_name": {"en": "Name", "zh-CN": "聚类名称"},
     "lifecycle_flow": {
         "en": "Lifecycle stages: flow since the last refresh",
         "zh-CN": "生命周期阶段：自上次刷新以来的流转",
@@ -306,16 +330,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "scored_members": {"en": "Members scored", "zh-CN": "已评分会员"},
     "fit_members": {"en": "Members in the fit", "zh-CN": "训练会员数"},
     "model_version": {"en": "Models", "zh-CN": "模型版本"},
-    "clv": {"en": "Customer lifetime value (CLV)", "zh-CN": "客户生命周期价值（CLV）"},
-    "clv_total": {"en": "Total CLV", "zh-CN": "CLV 合计"},
-    "clv_mean": {"en": "Mean CLV", "zh-CN": "CLV 均值"},
+    "clv": {"en": "Customer lifetime value (CLV)", "zh-CN": "客户终身价值（CLV）"},
+    "clv_total": {"en": "Total CLV", "zh-CN": "客户终身价值合计"},
+    "clv_mean": {"en": "Mean CLV", "zh-CN": "平均客户终身价值"},
     "clv_median": {"en": "median", "zh-CN": "中位数"},
-    "clv_distribution": {"en": "Members by CLV", "zh-CN": "会员 CLV 分布"},
+    "clv_distribution": {"en": "Members by CLV", "zh-CN": "会员客户终身价值分布"},
     "clv_above_cap": {
         "en": "{n} members above the 99th percentile ({cap}) are not drawn.",
         "zh-CN": "高于第 99 百分位（{cap}）的 {n} 位会员未在图中显示。",
     },
-    "clv_by_segment": {"en": "CLV by RFM segment", "zh-CN": "各 RFM 分群的 CLV"},
+    "clv_by_segment": {"en": "CLV by RFM segment", "zh-CN": "各 RFM 分群的客户终身价值"},
     "churn_risk_mean": {"en": "Mean churn risk", "zh-CN": "平均流失风险"},
     "churn_risk": {"en": "Churn risk", "zh-CN": "流失风险"},
     "churn_band": {"en": "Risk band", "zh-CN": "风险等级"},
@@ -336,6 +360,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "held_out_test": {"en": "Held-out test", "zh-CN": "留出测试"},
     "churn_model": {"en": "Churn model", "zh-CN": "流失模型"},
     "baseline": {"en": "BG/NBD baseline", "zh-CN": "BG/NBD 基线"},
+    "baseline_score": {
+        "en": "BG/NBD expected purchases in the horizon (fewer = riskier)",
+        "zh-CN": "BG/NBD 预测的流失判定期内购买次数（越少风险越高）",
+    },
+    "interest_tag": {"en": "interest: {category}", "zh-CN": "兴趣：{category}"},
+    "brier": {"en": "Brier", "zh-CN": "布里尔分数"},
+    "gamma_gamma": {"en": "Gamma-Gamma", "zh-CN": "伽马-伽马模型"},
+    "kmeans": {"en": "K-Means", "zh-CN": "K 均值聚类"},
+    "silhouette": {"en": "silhouette", "zh-CN": "轮廓系数"},
     "top_decile_lift": {"en": "Top-decile lift", "zh-CN": "前 10% 提升度"},
     "overlap_warning": {
         "en": "training label windows overlap the test: figures are optimistic",
@@ -381,6 +414,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "score": {"en": "Score", "zh-CN": "得分"},
     "algorithm": {"en": "Algorithm", "zh-CN": "算法"},
     "scenario": {"en": "Scenario", "zh-CN": "场景"},
+    "mmr_lambda": {"en": "MMR λ", "zh-CN": "多样性权衡 λ（MMR）"},
     "rec_personalised": {
         "en": "personalised: the member's own list",
         "zh-CN": "个性化：会员专属列表",
@@ -415,10 +449,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "尚未发布推荐列表：请运行 `memberlens refresh` 计算并发布。",
     },
     "no_member_scenarios": {
-        "en": "recommend.toml declares no member scenario.",
-        "zh-CN": "recommend.toml 中没有面向会员的场景。",
+        "en": "`recommend.toml` declares no member scenario.",
+        "zh-CN": "`recommend.toml` 中没有面向会员的场景。",
     },
-    "auto_choice": {"en": "What “auto” stands for", "zh-CN": "“auto” 所代表的算法"},
+    "auto_choice": {"en": "What `auto` stands for", "zh-CN": "`auto`（自动选择）所代表的算法"},
     "chosen_by_evaluate": {
         "en": "chosen by `memberlens recommend evaluate` (best NDCG on validation)",
         "zh-CN": "由 `memberlens recommend evaluate` 选定（验证集 NDCG 最佳）",
@@ -431,9 +465,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "default_settings": {"en": "the algorithm's defaults", "zh-CN": "算法默认参数"},
     "validation_ndcg": {"en": "NDCG@{k} on validation", "zh-CN": "验证集 NDCG@{k}"},
     "no_auto": {
-        "en": "Nothing chosen for “auto” yet: run `memberlens recommend evaluate` (it "
+        "en": "Nothing chosen for `auto` yet: run `memberlens recommend evaluate` (it "
         "registers its default), or the next refresh chooses on a validation split.",
-        "zh-CN": "尚未为 “auto” 选定算法：请运行 `memberlens recommend evaluate`（会登记其"
+        "zh-CN": "尚未为 `auto` 选定算法：请运行 `memberlens recommend evaluate`（会登记其"
         "默认算法），或由下次刷新在验证集上选定。",
     },
     "evaluation": {"en": "Offline evaluation", "zh-CN": "离线评估"},
@@ -451,9 +485,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "no_evaluation": {
         "en": "No evaluation registered: run `memberlens recommend evaluate` to compare every "
-        "algorithm on held-out interactions; its default becomes what “auto” stands for.",
+        "algorithm on held-out interactions; its default becomes what `auto` stands for.",
         "zh-CN": "尚未登记评估：请运行 `memberlens recommend evaluate`，在留出的交互数据上"
-        "比较全部算法；其默认算法即成为 “auto” 所代表的算法。",
+        "比较全部算法；其默认算法即成为 `auto` 所代表的算法。",
     },
     "default_marker": {"en": "default", "zh-CN": "默认"},
     "vs_popularity": {"en": "NDCG vs popularity", "zh-CN": "NDCG 相对热门基线"},
@@ -514,10 +548,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "（没有会员同时选择过它和其他商品，或它是新商品），或相似商品当前均缺货。",
     },
     "no_item_scenario": {
-        "en": 'recommend.toml declares no item scenario: add one with anchor = "item" '
-        "(docs/recommendations.md), then refresh.",
-        "zh-CN": 'recommend.toml 中没有面向商品的场景：请添加 anchor = "item" 的场景'
-        "（见 docs/recommendations.md），然后刷新。",
+        "en": '`recommend.toml` declares no item scenario: add one with `anchor = "item"` '
+        "(`docs/recommendations.md`), then refresh.",
+        "zh-CN": '`recommend.toml` 中没有面向商品的场景：请添加 `anchor = "item"` 的场景'
+        "（见 `docs/recommendations.md`），然后刷新。",
     },
     # -- the feedback page and the member page's feedback section ----------------------
     "fb_window": {
@@ -624,7 +658,7 @@ def translate(key: str, locale: str) -> str:
 
 
 def number(value: int | float | Decimal, locale: str) -> str:
-    """Grouped digits (the same in both locales), two decimals for money."""
+    """Grouped digits (the same in both locales), two decimals for a Decimal."""
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     return f"{value:,}"
@@ -634,14 +668,89 @@ def percent(value: float, locale: str) -> str:
     return f"{value * 100:.1f}%"
 
 
-def day(value: date | None, locale: str) -> str:
+def day(value: date | str | None, locale: str) -> str:
+    """A day: 2026年1月10日 in Chinese, ISO in English; ISO text is read first."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return str(value)
     if value is None:
         return "—"
     return f"{value.year}年{value.month}月{value.day}日" if locale == "zh-CN" else value.isoformat()
 
 
-def moment(value: datetime | None, locale: str) -> str:
-    """A UTC time to the minute: the day as :func:`day` writes it, then HH:MM."""
+def moment(
+    value: datetime | str | None, locale: str, tz: str = "UTC", *, named: bool = False
+) -> str:
+    """A stored time (UTC) in the zone ``tz`` to the minute: the day as :func:`day`
+    writes it, then HH:MM; with the zone named after it when ``named``.
+
+    >>> moment(datetime(2026, 1, 10, 6, 30), "en", "Asia/Shanghai", named=True)
+    '2026-01-10 14:30 (Asia/Shanghai)'
+    >>> moment("2026-01-10T06:30:00Z", "zh-CN", "Asia/Shanghai", named=True)
+    '2026年1月10日 14:30（北京时间）'
+    """
+    local = i18n.local_time(value, tz)
+    if local is None:
+        return "—"
+    said = f"{day(local.date(), locale)} {local:%H:%M}"
+    return zoned(said, locale, tz) if named else said
+
+
+def local_day(value: datetime | str | None, tz: str) -> date | None:
+    """The day a stored time (UTC) falls on in the zone ``tz``."""
+    local = i18n.local_time(value, tz)
+    return local.date() if local else None
+
+
+def zoned(text: str, locale: str, tz: str) -> str:
+    """``text`` with the zone named after it, as each language brackets it.
+
+    >>> zoned("Time", "en", "Asia/Shanghai"), zoned("时间", "zh-CN", "Asia/Shanghai")
+    ('Time (Asia/Shanghai)', '时间（北京时间）')
+    """
+    name = i18n.zone_name(tz, locale)
+    return f"{text}（{name}）" if locale == "zh-CN" else f"{text} ({name})"
+
+
+def algorithm_label(value: str | None, locale: str) -> str:
+    """A list's maker as people read it: ``item_knn v3`` is the item-kNN algorithm's
+    registered version 3.
+
+    >>> algorithm_label("item_knn v3", "zh-CN"), algorithm_label("trending", "en")
+    ('基于商品的协同过滤 v3', 'trending')
+    """
+    name, _, version = str(value or "").partition(" v")
+    said = i18n.label("algorithm", name, locale)
+    return f"{said} v{version}" if version else said
+
+
+def feature_value(value: Any, unit: str, locale: str, currency: str) -> str:
+    """A member feature's value as its unit reads: money with its sign, decimals to two
+    places (a share stays 0–1, as rules write it), texts by their label (channel,
+    category, tier).
+
+    >>> feature_value(0.25, "share 0-1", "en", "CNY"), feature_value(7.778, "days", "en", "CNY")
+    ('0.25', '7.78')
+    >>> feature_value("web", "channel", "zh-CN", "CNY"), feature_value(30, "currency", "en", "CNY")
+    ('网站', '¥30.00')
+    """
     if value is None:
         return "—"
-    return f"{day(value.date(), locale)} {value:%H:%M}"
+    if unit == "currency":
+        return i18n.money(value, currency)
+    if isinstance(value, str):
+        return i18n.label(unit, value, locale)
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return number(value, locale)
+
+
+def feature_label(name: str, locale: str) -> str:
+    """How a member feature is named: its dictionary phrase in Chinese, its name in
+    English (the name is what rules use)."""
+    if locale != "zh-CN":
+        return name
+    found = _FEATURES.get(name)
+    return found.description_zh if found else i18n.label("feature", name, locale)

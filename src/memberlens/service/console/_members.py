@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from memberlens import accounts, predict, privacy, profile
 from memberlens.accounts import Permission
-from memberlens.service._deps import WorkspaceDep
+from memberlens.core.errors import ConfigError
+from memberlens.service._deps import LocaleDep, WorkspaceDep
 from memberlens.service._problems import Problem, problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need, viewer
@@ -92,6 +93,7 @@ def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str)
     card = _card(request, ws, who, member_id)
     consents = _consents(request, ws, member_id)
     prof = _profile(request, ws, card)
+    locale = who.user.locale
     return _page(
         request,
         "member.html",
@@ -101,10 +103,21 @@ def member_page(request: Request, ws: WorkspaceDep, who: Reader, member_id: str)
         consents=consents,
         prof=prof,
         timeline=profile.timeline(card, prof),
-        predictions=_predictions(request, ws, member_id),
-        recommendations=member_lists(ws, member_id),
+        predictions=_predictions(request, ws, member_id, locale),
+        recommendations=member_lists(ws, member_id, locale),
         feedback_shown=FEEDBACK_ON_PAGE,
+        aspect_names=_aspect_names(ws, locale),
+        tier_by_spend=ws.settings.tiers.metric == "spend_365d",
     )
+
+
+def _aspect_names(ws: WorkspaceDep, locale: str) -> dict[str, str]:
+    """Each aspect's label in ``locale`` (none when aspects.toml cannot be read: the
+    page then names aspects by the catalogue)."""
+    try:
+        return {a.name: a.label_in(locale) for a in ws.aspects()}
+    except ConfigError:
+        return {}
 
 
 @api.get(
@@ -129,7 +142,9 @@ def members_json(
         "scenario's list as the recommendations API serves it now."
     ),
 )
-def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
+def member_360(
+    request: Request, ws: WorkspaceDep, who: Reader, member_id: str, locale: LocaleDep
+) -> dict[str, Any]:
     card = _card(request, ws, who, member_id)
     history = _consents(request, ws, member_id)
     derived = _profile(request, ws, card)
@@ -138,14 +153,17 @@ def member_360(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) 
         "consents": [_consent_json(c) for c in history],
         "profile": derived.to_json(),
         "timeline": profile.timeline(card, derived),
-        "predictions": _predictions(request, ws, member_id),
-        "recommendations": member_lists(ws, member_id).lists,
+        "predictions": _predictions(request, ws, member_id, locale),
+        "recommendations": member_lists(ws, member_id, locale).lists,
     }
 
 
-def _predictions(request: Request, ws: WorkspaceDep, member_id: str) -> dict[str, Any] | None:
+def _predictions(
+    request: Request, ws: WorkspaceDep, member_id: str, locale: str
+) -> dict[str, Any] | None:
+    """The member's newest predictions, churn reasons in ``locale``."""
     with request.app.state.gate:
-        return predict.member_predictions(ws.warehouse, member_id)
+        return predict.member_predictions(ws.warehouse, member_id, locale=locale)
 
 
 @api.get(
@@ -153,9 +171,9 @@ def _predictions(request: Request, ws: WorkspaceDep, member_id: str) -> dict[str
     summary="The member's newest predictions (P(alive), expected purchases, CLV, percentile)",
 )
 def member_predictions_json(
-    request: Request, ws: WorkspaceDep, _: Reader, member_id: str
+    request: Request, ws: WorkspaceDep, _: Reader, member_id: str, locale: LocaleDep
 ) -> dict[str, Any]:
-    found = _predictions(request, ws, member_id)
+    found = _predictions(request, ws, member_id, locale)
     if found is None:
         raise Problem(
             404,
@@ -171,8 +189,10 @@ def member_predictions_json(
     "/console/members/{member_id}",
     summary="The member page's JSON twin (same answer as GET /members/{member_id})",
 )
-def member_json(request: Request, ws: WorkspaceDep, who: Reader, member_id: str) -> dict[str, Any]:
-    return member_360(request, ws, who, member_id)
+def member_json(
+    request: Request, ws: WorkspaceDep, who: Reader, member_id: str, locale: LocaleDep
+) -> dict[str, Any]:
+    return member_360(request, ws, who, member_id, locale)
 
 
 def _consent_json(record: privacy.ConsentRecord) -> dict[str, Any]:

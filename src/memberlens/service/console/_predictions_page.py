@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from memberlens import prediction_views, protection
 from memberlens.accounts import Permission
-from memberlens.service._deps import WorkspaceDep
+from memberlens.core import i18n
+from memberlens.service._deps import LocaleDep, WorkspaceDep
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need
 from memberlens.service.console._routes import Contacts, csv_export, render
@@ -24,21 +25,30 @@ Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
 AT_RISK_SHOWN = 100
 
 
-def _overview(request: Request, ws: Workspace) -> dict[str, Any]:
+def _overview(
+    request: Request, ws: Workspace, locale: str, currency: str | None = None
+) -> dict[str, Any]:
+    """The page's data, the reasons of the members at risk in ``locale`` (money with
+    ``currency``'s sign on the page; the JSON twin answers numbers)."""
     with request.app.state.gate:
-        return prediction_views.prediction_overview(ws.warehouse, top=AT_RISK_SHOWN)
+        return prediction_views.prediction_overview(
+            ws.warehouse, top=AT_RISK_SHOWN, locale=locale, currency=currency
+        )
 
 
-def _cards(request: Request, ws: Workspace) -> list[dict[str, Any]]:
+def _cards(request: Request, ws: Workspace, locale: str) -> list[dict[str, Any]]:
     with request.app.state.gate:
         return prediction_views.model_cards(
-            ws.warehouse, ws.state, drift_threshold=ws.settings.predict.drift_threshold
+            ws.warehouse,
+            ws.state,
+            drift_threshold=ws.settings.predict.drift_threshold,
+            locale=locale,
         )
 
 
 @pages.get("/predictions")
 def predictions_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLResponse:
-    data = _overview(request, ws)
+    data = _overview(request, ws, who.user.locale, ws.settings.workspace.currency)
     return render(
         request,
         "predictions.html",
@@ -53,8 +63,10 @@ def predictions_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLRes
     summary="CLV distribution and by segment, churn bands, the riskiest members (console "
     "session); snapshot_date null before a refresh scored anyone",
 )
-def predictions_json(request: Request, ws: WorkspaceDep, _: Reader) -> dict[str, Any]:
-    return _overview(request, ws)
+def predictions_json(
+    request: Request, ws: WorkspaceDep, _: Reader, locale: LocaleDep
+) -> dict[str, Any]:
+    return _overview(request, ws, locale)
 
 
 @pages.get("/predictions/churn.csv")
@@ -65,14 +77,16 @@ def churn_csv(
     :func:`csv_export`), every export audited."""
 
     def write(out: Path, form: protection.ContactForm) -> dict[str, Any]:
-        return protection.export_churn_list(ws, out, contacts=form, actor=who.user.user_id)
+        return protection.export_churn_list(
+            ws, out, contacts=form, actor=who.user.user_id, locale=i18n.locale_of(who.user.locale)
+        )
 
     return csv_export(request, who, contacts, "churn", write)
 
 
 @pages.get("/models")
 def models_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLResponse:
-    cards = _cards(request, ws)
+    cards = _cards(request, ws, who.user.locale)
     return render(
         request,
         "models.html",
@@ -87,8 +101,10 @@ def models_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLResponse
     summary="Every registered model: stage, window, key metrics, calibration, feature "
     "importance and drift (console session)",
 )
-def models_json(request: Request, ws: WorkspaceDep, _: Reader) -> list[dict[str, Any]]:
-    return _cards(request, ws)
+def models_json(
+    request: Request, ws: WorkspaceDep, _: Reader, locale: LocaleDep
+) -> list[dict[str, Any]]:
+    return _cards(request, ws, locale)
 
 
 def install(app: FastAPI, api_prefix: str) -> None:

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 from memberlens import online, predict, recommend
 from memberlens.accounts import Permission
 from memberlens.core.errors import ConfigError
-from memberlens.service._deps import WorkspaceDep
+from memberlens.service._deps import LocaleDep, WorkspaceDep
 from memberlens.service._problems import Problem
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, need
@@ -52,9 +52,10 @@ class MemberLists:
     problem: str | None = None  # recommend.toml cannot be read
 
 
-def member_lists(ws: Workspace, member_id: str) -> MemberLists:
+def member_lists(ws: Workspace, member_id: str, locale: str = "en") -> MemberLists:
     """What the API would serve ``member_id`` now in each member scenario (first ``k``
-    items; consent, stock and just bought applied). Reads the state database only."""
+    items; consent, stock and just bought applied), reasons and titles in ``locale``.
+    Reads the state database only."""
     try:
         scenarios = ws.scenarios()
     except ConfigError as exc:  # a broken recommend.toml must not hide the member
@@ -62,11 +63,16 @@ def member_lists(ws: Workspace, member_id: str) -> MemberLists:
     chosen = {n: s for n, s in scenarios.scenarios.items() if s.anchor == "member"}
     lists = {
         name: online.recommendations_now(
-            ws.state, scenarios, scenario=name, member_id=member_id, consent=ws.settings.consent
+            ws.state,
+            scenarios,
+            scenario=name,
+            member_id=member_id,
+            consent=ws.settings.consent,
+            locale=locale,
         ).to_json()
         for name in chosen
     }
-    return MemberLists(lists, {n: s.title for n, s in chosen.items()})
+    return MemberLists(lists, {n: s.title_in(locale) for n, s in chosen.items()})
 
 
 def _scenarios(ws: Workspace) -> recommend.Scenarios:
@@ -109,8 +115,9 @@ def _registered(ws: Workspace) -> predict.RegisteredModel | None:
         return None
 
 
-def _auto(entry: predict.RegisteredModel | None) -> dict[str, Any] | None:
-    """Which algorithm ``auto`` stands for, with its settings, and who chose it."""
+def _auto(entry: predict.RegisteredModel | None, locale: str) -> dict[str, Any] | None:
+    """Which algorithm ``auto`` stands for, with its settings, and who chose it; its
+    ``label`` in ``locale``."""
     if entry is None:
         return None
     metrics = entry.metrics
@@ -123,7 +130,7 @@ def _auto(entry: predict.RegisteredModel | None) -> dict[str, Any] | None:
     return {
         "algorithm": algorithm,
         "version": entry.version,
-        "label": f"{algorithm} v{entry.version}",
+        "label": _i18n.algorithm_label(f"{algorithm} v{entry.version}", locale),
         "chosen_by": metrics.get("chosen_by"),
         "params": {k: v for k, v in entry.params.items() if k != "algorithm"},
         "created_at": entry.created_at.isoformat() + "Z",
@@ -166,9 +173,9 @@ def _evaluation(entry: predict.RegisteredModel | None) -> dict[str, Any] | None:
     }
 
 
-def _report(request: Request, ws: Workspace) -> dict[str, Any]:
+def _report(request: Request, ws: Workspace, locale: str) -> dict[str, Any]:
     entry = _registered(ws)
-    auto = _auto(entry)
+    auto = _auto(entry, locale)
     scenarios = _scenarios(ws)
     with request.app.state.gate:
         day, counts = recommend.list_counts(ws.warehouse)
@@ -179,6 +186,7 @@ def _report(request: Request, ws: Workspace) -> dict[str, Any]:
             {
                 "name": name,
                 "title": s.title,
+                "label": s.title_in(locale),
                 "anchor": s.anchor,
                 "algorithm": s.algorithm,
                 "serves": s.algorithm if s.algorithm != "auto" else auto and auto["label"],
@@ -206,7 +214,7 @@ def _report(request: Request, ws: Workspace) -> dict[str, Any]:
 def recommendations_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLResponse:
     title = _i18n.translate("recommendations", who.user.locale)
     try:
-        data = _report(request, ws)
+        data = _report(request, ws, who.user.locale)
     except Problem as exc:
         return render(request, "recommendations.html", who, status=exc.status, title=title,
                       data=None, problem=exc)  # fmt: skip
@@ -219,16 +227,21 @@ def recommendations_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTM
     "intervals, NDCG versus popularity) and each scenario with its lists in the newest "
     "snapshot (console session)",
 )
-def recommendations_json(request: Request, ws: WorkspaceDep, _: Reader) -> dict[str, Any]:
-    return _report(request, ws)
+def recommendations_json(
+    request: Request, ws: WorkspaceDep, _: Reader, locale: LocaleDep
+) -> dict[str, Any]:
+    return _report(request, ws, locale)
 
 
 # -- the similar-items explorer ----------------------------------------------------------
 
 
-def _similar(request: Request, ws: Workspace, product: str, scenario: str) -> dict[str, Any]:
-    """The item scenario's list for ``product`` as served now, the product's catalogue
-    facts and the starting points; a :class:`Problem` for a wrong scenario."""
+def _similar(
+    request: Request, ws: Workspace, product: str, scenario: str, locale: str
+) -> dict[str, Any]:
+    """The item scenario's list for ``product`` as served now (reasons in ``locale``),
+    the product's catalogue facts and the starting points; a :class:`Problem` for a
+    wrong scenario."""
     scenarios = _scenarios(ws)
     items = [n for n, s in scenarios.scenarios.items() if s.anchor == "item"]
     if scenario and scenario not in items:
@@ -250,12 +263,13 @@ def _similar(request: Request, ws: Workspace, product: str, scenario: str) -> di
     served = None
     if chosen is not None and product:
         served = online.similar_now(
-            ws.state, scenarios, scenario=chosen, product_id=product, k=None
+            ws.state, scenarios, scenario=chosen, product_id=product, k=None, locale=locale
         ).to_json()
     return _clean(
         {
             "scenario": chosen,
             "scenarios": items,
+            "titles": {n: scenarios.scenarios[n].title_in(locale) for n in items},
             "product": product or None,
             "anchor": facts.get(product),
             "snapshot_date": day.isoformat() if day else None,
@@ -275,11 +289,12 @@ def similar_page(
 ) -> HTMLResponse:
     title = _i18n.translate("similar_items", who.user.locale)
     try:
-        data = _similar(request, ws, product.strip(), scenario.strip())
+        data = _similar(request, ws, product.strip(), scenario.strip(), who.user.locale)
     except Problem as exc:
         empty: dict[str, Any] = {
             "scenario": None,
             "scenarios": [],
+            "titles": {},
             "product": product,
             "starters": [],
         }
@@ -298,10 +313,11 @@ def similar_json(
     request: Request,
     ws: WorkspaceDep,
     _: Reader,
+    locale: LocaleDep,
     product: ProductArg = "",
     scenario: ScenarioArg = "",
 ) -> dict[str, Any]:
-    return _similar(request, ws, product.strip(), scenario.strip())
+    return _similar(request, ws, product.strip(), scenario.strip(), locale)
 
 
 def install(app: FastAPI, api_prefix: str) -> None:

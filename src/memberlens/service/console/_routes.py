@@ -13,9 +13,11 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from memberlens import accounts, measure, protection
 from memberlens.accounts import AuthError, Permission
+from memberlens.core import i18n
 from memberlens.service._deps import WorkspaceDep
 from memberlens.service._gate import WarehouseBusy
 from memberlens.service._problems import busy_text, problem
@@ -35,6 +37,25 @@ from memberlens.service.console._auth import (
 from memberlens.service.console._status import page_status
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+def _code(text: str) -> Markup:
+    """Text whose `back-quoted` spans (commands, file names, rules) show as code; the
+    rest escaped."""
+    parts = str(text).split("`")
+    return Markup("").join(
+        Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts)
+    )
+
+
+def _keep(text: str) -> Markup:
+    """Data shown as it is in every language (a product's name, an id): marked
+    ``translate="no"`` for browsers' translators and the pages' language checks."""
+    return Markup('<span translate="no">{}</span>').format(text)
+
+
+TEMPLATES.env.filters["code"] = _code
+TEMPLATES.env.filters["keep"] = _keep
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["console"])
 Reader = Annotated[Viewer, Depends(need(Permission.DATA_READ))]
@@ -53,13 +74,27 @@ def render(
     csrf: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    locale = who.user.locale if who else request.cookies.get("ml_locale", "en")
+    locale = i18n.locale_of(who.user.locale if who else request.cookies.get("ml_locale"))
+    shown = request.app.state.workspace.settings.workspace
+    tz, currency = shown.default_timezone, shown.currency
     helpers = {
         "t": lambda key: _i18n.translate(key, locale),
         "number": lambda v: _i18n.number(v, locale),
+        "money": lambda v: i18n.money(v, currency),
         "percent": lambda v: _i18n.percent(v, locale),
         "day": lambda v: _i18n.day(v, locale),
-        "when": lambda v: _i18n.moment(v, locale),
+        # times: stored in UTC, shown in the workspace's zone, which the page names —
+        # in the column heading (zoned) or beside a time shown alone (when_zoned)
+        "when": lambda v: _i18n.moment(v, locale, tz),
+        "when_zoned": lambda v: _i18n.moment(v, locale, tz, named=True),
+        "local_day": lambda v: _i18n.day(_i18n.local_day(v, tz), locale),
+        "zoned": lambda text: _i18n.zoned(text, locale, tz),
+        "label": lambda kind, v: i18n.label(kind, v, locale),
+        "feature": lambda name: _i18n.feature_label(name, locale),
+        "feature_value": lambda v, unit: _i18n.feature_value(v, unit, locale, currency),
+        "algorithm": lambda v: _i18n.algorithm_label(v, locale),
+        "message": lambda m: i18n.render(m, locale, currency=currency),
+        "sign": i18n.currency_sign(currency),
         # navigation shows only what the role may open
         "may": lambda p: who is not None and accounts.allows(who.user.role, Permission(p)),
     }
@@ -191,7 +226,11 @@ def overview_page(
         "orders": [n for _, n, _ in o.trend],
         "revenue": [float(r) for _, _, r in o.trend],
     }
-    channels = {"names": [c for c, _ in o.channels], "counts": [n for _, n in o.channels]}
+    locale = i18n.locale_of(who.user.locale)
+    channels = {
+        "names": [i18n.label("channel", c, locale) for c, _ in o.channels],
+        "counts": [n for _, n in o.channels],
+    }
     return render(
         request,
         "overview.html",

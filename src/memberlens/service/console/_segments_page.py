@@ -17,7 +17,7 @@ from memberlens import protection, segment
 from memberlens.accounts import Permission
 from memberlens.core.errors import MemberlensError
 from memberlens.rules import RuleError
-from memberlens.service._deps import WorkspaceDep
+from memberlens.service._deps import LocaleDep, WorkspaceDep
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, check_csrf, need
 from memberlens.service.console._routes import Contacts, csv_export, render
@@ -42,23 +42,24 @@ def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
         return None
 
 
-def _overview(request: Request, ws: Workspace) -> dict[str, Any]:
+def _overview(request: Request, ws: Workspace, locale: str) -> dict[str, Any]:
+    """Saved segments, RFM, lifecycle and clusters; labels in ``locale``."""
     with request.app.state.gate:
         return {
             "segments": [
                 s.to_json() for s in segment.list_segments(ws.state, warehouse=ws.warehouse)
             ],
-            "rfm": _or_none(lambda: segment.rfm_summary(ws.warehouse)),
+            "rfm": _or_none(lambda: segment.rfm_summary(ws.warehouse, locale=locale)),
             "lifecycle": _or_none(
-                lambda: segment.lifecycle_summary(ws.warehouse, ws.settings.segments)
+                lambda: segment.lifecycle_summary(ws.warehouse, ws.settings.segments, locale=locale)
             ),
-            "clusters": _or_none(lambda: segment.cluster_summary(ws.warehouse)),
+            "clusters": _or_none(lambda: segment.cluster_summary(ws.warehouse, locale=locale)),
         }
 
 
 @pages.get("/segments")
 def segments_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLResponse:
-    data = _overview(request, ws)
+    data = _overview(request, ws, who.user.locale)
     return render(
         request,
         "segments.html",
@@ -92,7 +93,7 @@ def save_segment_form(
             actor=who.user.user_id,
         )
     except MemberlensError as refused:
-        data = _overview(request, ws)
+        data = _overview(request, ws, who.user.locale)
         return render(
             request,
             "segments.html",
@@ -108,8 +109,10 @@ def save_segment_form(
 
 
 @api.get("/segments", summary="Saved segments, RFM, lifecycle and clusters (console session)")
-def segments_json(request: Request, ws: WorkspaceDep, _: Reader) -> dict[str, Any]:
-    return _overview(request, ws)
+def segments_json(
+    request: Request, ws: WorkspaceDep, _: Reader, locale: LocaleDep
+) -> dict[str, Any]:
+    return _overview(request, ws, locale)
 
 
 @api.post(
