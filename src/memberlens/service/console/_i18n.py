@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from memberlens import profile
-from memberlens.core import i18n
+from memberlens.core import i18n, progress
 
 _FEATURES = {f.name: f for f in profile.feature_defs()}
 
@@ -61,10 +61,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "data_stale": {
         "en": "The newest order or event ({newest}) is {days} days before the as-of {as_of}: "
         "members look lapsed. Refresh as of the data: `memberlens refresh --as-of DAY`, or "
-        '[refresh] as_of = "data" in memberlens.toml.',
+        '`[refresh] as_of = "data"` in `memberlens.toml`.',
         "zh-CN": "最新的订单或行为（{newest}）比数据截至日 {as_of} 早 {days} 天，会员会显得已经"
-        "流失。请按数据日期刷新：`memberlens refresh --as-of 日期`，或在 memberlens.toml 中"
-        '设置 [refresh] as_of = "data"。',
+        "流失。请按数据日期刷新：`memberlens refresh --as-of 日期`，或在 `memberlens.toml` 中"
+        '设置 `[refresh] as_of = "data"`。',
     },
     "forbidden": {"en": "Your role may not open this page.", "zh-CN": "您的角色无权访问此页面。"},
     "bad_login": {"en": "Wrong e-mail or password.", "zh-CN": "邮箱或密码错误。"},
@@ -185,7 +185,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_of": {"en": "page {page} of {pages}", "zh-CN": "第 {page} / {pages} 页"},
     "bad_day": {
         "en": "'{value}' is not a date: use YYYY-MM-DD.",
-        "zh-CN": "“{value}”不是有效日期，请使用 YYYY-MM-DD 格式。",
+        "zh-CN": "“{value}”不是有效日期，请使用“年-月-日”格式（如 2026-01-10）。",
     },
     "profile": {"en": "Profile", "zh-CN": "画像"},
     "snapshot": {"en": "Snapshot", "zh-CN": "快照"},
@@ -724,6 +724,16 @@ def algorithm_label(value: str | None, locale: str) -> str:
     name, _, version = str(value or "").partition(" v")
     said = i18n.label("algorithm", name, locale)
     return f"{said} v{version}" if version else said
+
+
+def step_label(path: str, locale: str) -> str:
+    """A running job's stage path (``refresh › recommendations``) in ``locale``.
+
+    >>> step_label("recommendations › home", "zh-CN")
+    '推荐 › home'
+    """
+    parts = str(path).split(progress.SEPARATOR)
+    return progress.SEPARATOR.join(i18n.label("refresh_step", p.strip(), locale) for p in parts)
 
 
 def feature_value(value: Any, unit: str, locale: str, currency: str) -> str:

@@ -93,6 +93,7 @@ def render(
         "feature": lambda name: _i18n.feature_label(name, locale),
         "feature_value": lambda v, unit: _i18n.feature_value(v, unit, locale, currency),
         "algorithm": lambda v: _i18n.algorithm_label(v, locale),
+        "step_label": lambda path: _i18n.step_label(path, locale),
         "message": lambda m: i18n.render(m, locale, currency=currency),
         "sign": i18n.currency_sign(currency),
         # navigation shows only what the role may open
