@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts `make test` runs (source it): install Debian packages as root,
 # refreshing the package lists once per run rather than once per script.
 #

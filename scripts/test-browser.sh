@@ -3,22 +3,21 @@
 #
 # Debian's Chromium (driven by Playwright through `executable_path`; Playwright's own
 # browser download is never used) and a CJK font, without which Chinese renders as
-# empty boxes. Installed with apt-get when run as root on Debian/Ubuntu. This script
-# never fails the build: whatever it cannot do it reports as "skipping (<reason>)",
-# and the browser tests skip with their own reason.
+# empty boxes. Installed with apt-get when run as root on Debian/Ubuntu.
+#
+# Whatever this script cannot do it reports as "skipping (<reason>)" and the browser
+# tests skip with their own reason; with MEMBERLENS_REQUIRE_TIERS=1, which `make test`
+# sets when run as root, it fails instead (scripts/tier.sh).
 set -u
 
 PACKAGES=(chromium chromium-driver fonts-wqy-microhei)
 CHROMIUM=${MEMBERLENS_CHROMIUM:-/usr/bin/chromium}
 LOG=/tmp/memberlens-apt-browser.log
+TIER=Browser
+# shellcheck source=scripts/tier.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tier.sh"
 # shellcheck source=scripts/apt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
-
-say() { echo "Browser tier: $*"; }
-skip() {
-    say "skipping ($*)"
-    exit 0
-}
 
 missing() {
     local pkg out=()
@@ -48,14 +47,14 @@ main() {
         say "ready ($("$CHROMIUM" --version 2>/dev/null | head -n 1), CJK font present)"
         return 0
     fi
-    apt_ok || skip "$gap, and this is not root on Debian/Ubuntu to install ${PACKAGES[*]}"
+    apt_ok || unavailable "$gap, and this is not root on Debian/Ubuntu to install ${PACKAGES[*]}"
     local todo
     todo=$(missing)
-    [ -n "$todo" ] || skip "$gap although ${PACKAGES[*]} are installed"
+    [ -n "$todo" ] || unavailable "$gap although ${PACKAGES[*]} are installed"
     say "installing $todo with apt-get (once per machine)"
     # shellcheck disable=SC2086  # one word per package
-    apt_install "$LOG" $todo || skip "apt-get install $todo failed (see $LOG)"
-    [ -x "$CHROMIUM" ] || skip "$CHROMIUM still missing after apt-get (see $LOG)"
+    apt_install "$LOG" $todo || unavailable "apt-get install $todo failed (see $LOG)"
+    [ -x "$CHROMIUM" ] || unavailable "$CHROMIUM still missing after apt-get (see $LOG)"
     say "ready ($("$CHROMIUM" --version 2>/dev/null | head -n 1))"
 }
 

@@ -2,26 +2,27 @@
 # Start the services the integration tiers need; `make test` runs this before pytest.
 #
 # PostgreSQL (state-store tier): a throwaway cluster on 127.0.0.1:55432 with trust
-# auth and a `memberlens_test` database. It is left running so the next run reuses
-# it (CI machines are thrown away). This script never fails the build: whatever it
-# cannot do it reports as "skipping: <reason>", and the tests that need the service
-# skip with their own reason.
+# auth and a `memberlens_test` database. Its files live in
+# /var/tmp/memberlens-test-pg-55432 (one cluster per port, made by root and owned by
+# postgres), not in the checkout: the postgres user cannot enter a checkout under /root
+# or in a mode-700 folder, and a short path keeps the Unix socket's under its ~107-byte
+# limit. It is left running and reused by every later run, from any checkout (CI
+# machines are thrown away).
+#
+# Whatever this script cannot do it reports as "skipping (<reason>)" and the tests
+# that need the service skip with their own reason; with MEMBERLENS_REQUIRE_TIERS=1,
+# which `make test` sets when run as root, it fails instead (scripts/tier.sh).
 set -u
 
 PG_PORT=55432
 PG_DB=memberlens_test
+PG_DIR=/var/tmp/memberlens-test-pg-$PG_PORT
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TIER=PostgreSQL
+# shellcheck source=scripts/tier.sh
+. "$REPO/scripts/tier.sh"
 # shellcheck source=scripts/apt.sh
 . "$REPO/scripts/apt.sh"
-# Unix socket paths are limited to ~107 bytes; a deep checkout falls back to /tmp.
-PG_DIR="$REPO/test-artifacts/pg"
-[ ${#PG_DIR} -gt 80 ] && PG_DIR="/tmp/memberlens-test-pg-$PG_PORT"
-
-say() { echo "PostgreSQL tier: $*"; }
-skip() {
-    say "skipping ($*)"
-    exit 0
-}
 
 pg_bindir() {
     # Debian/Ubuntu keep server binaries out of PATH, one folder per major version.
@@ -43,46 +44,60 @@ is_up() {
 }
 
 as_postgres() {
+    # From /: the checkout may be a folder postgres cannot enter.
     if command -v runuser >/dev/null 2>&1; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
-        su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+        (cd / && su postgres -s /bin/sh -c "$(printf '%q ' "$@")")
     fi
 }
 
 install_server() {
     [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1 ||
-        skip "server binaries missing and this is not Debian/Ubuntu; install postgresql or set MEMBERLENS_TEST_PG_URL"
+        unavailable "server binaries missing and this is not Debian/Ubuntu; install postgresql or set MEMBERLENS_TEST_PG_URL"
     say "installing postgresql with apt-get (once per machine)"
     local log=/tmp/memberlens-apt-postgresql.log
     apt_install "$log" postgresql ||
-        skip "apt-get install postgresql failed (see $log); install it or set MEMBERLENS_TEST_PG_URL"
+        unavailable "apt-get install postgresql failed (see $log); install it or set MEMBERLENS_TEST_PG_URL"
+}
+
+prepare_dir() {
+    # Made by root for postgres: never hand over a folder someone else planted there.
+    [ -L "$PG_DIR" ] && unavailable "$PG_DIR is a symbolic link; remove it"
+    if [ -e "$PG_DIR" ]; then
+        local owner
+        owner=$(stat -c %U "$PG_DIR")
+        [ "$owner" = postgres ] || [ "$owner" = root ] ||
+            unavailable "$PG_DIR belongs to $owner, not postgres; remove it"
+    fi
+    mkdir -p "$PG_DIR" && chown postgres: "$PG_DIR" && chmod 700 "$PG_DIR" ||
+        unavailable "cannot prepare $PG_DIR for the postgres user"
 }
 
 init_cluster() {
-    local bin=$1 data="$PG_DIR/data"
-    mkdir -p "$PG_DIR" && chown postgres: "$PG_DIR" && chmod 700 "$PG_DIR" ||
-        skip "cannot prepare $PG_DIR for the postgres user"
-    [ -f "$data/PG_VERSION" ] && return 0
+    local bin=$1 data="$PG_DIR/data" major
+    major=$("$bin/postgres" --version | grep -o '[0-9][0-9]*' | head -n 1)
+    [ -f "$data/PG_VERSION" ] && [ "$(cat "$data/PG_VERSION")" = "$major" ] && return 0
+    # None yet, or one an older PostgreSQL made: it is throwaway, so make it anew.
+    rm -rf "$data"
     say "initdb into $data"
     as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale \
-        >"$PG_DIR/initdb.log" 2>&1 || skip "initdb failed, see $PG_DIR/initdb.log"
+        >"$PG_DIR/initdb.log" 2>&1 || unavailable "initdb failed, see $PG_DIR/initdb.log"
     # Reachable only from this machine; durability is pointless for a throwaway cluster.
     printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' >"$data/pg_hba.conf"
-    cat >>"$data/postgresql.conf" <<EOF
+    cat >>"$data/postgresql.conf" <<CONF
 port = $PG_PORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_DIR'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-EOF
+CONF
 }
 
 start_cluster() {
-    local bin=$1
-    as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 start \
-        >/dev/null 2>&1 || skip "pg_ctl start failed, see $PG_DIR/server.log"
+    as_postgres "$1/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 start \
+        >/dev/null 2>&1
 }
 
 has_database() {
@@ -91,16 +106,21 @@ has_database() {
         $psql -c "CREATE DATABASE $PG_DB" >/dev/null 2>&1
 }
 
-ensure_database() {
-    has_database || skip "cannot create database $PG_DB on 127.0.0.1:$PG_PORT"
-}
-
-# A server left running by an earlier checkout at this same path whose files were
-# deleted since (rm -rf of the clone) still holds the port but cannot create a
-# database: stop it, so this run starts its own.
+# A server whose data folder was deleted under it (an earlier checkout removed with
+# rm -rf, from when the cluster lived inside the checkout) still answers on the port,
+# but cannot create a file: the tests would fail on it. Root can find it (ss names the
+# process listening on the port; its working folder is the data folder) and stop it.
 stop_orphan() {
     [ "$(id -u)" -eq 0 ] || return 1
-    pkill -f -- "-D $PG_DIR/data" 2>/dev/null || return 1
+    local pid
+    pid=$(ss -Hltnp "sport = :$PG_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1)
+    pid=${pid#pid=}
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 1
+    case $(readlink "/proc/$pid/cwd") in
+    *" (deleted)") ;;
+    *) return 1 ;;
+    esac
+    kill -INT "$pid" 2>/dev/null || return 1 # PostgreSQL's fast shutdown
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         is_up || return 0
         sleep 1
@@ -114,27 +134,41 @@ main() {
         return 0
     fi
     if is_up; then
-        if has_database; then
+        if stop_orphan; then
+            say "stopped a server on 127.0.0.1:$PG_PORT whose data folder was deleted"
+        elif has_database; then
             say "already running on 127.0.0.1:$PG_PORT (database $PG_DB)"
             return 0
+        else
+            unavailable "a server on 127.0.0.1:$PG_PORT cannot create $PG_DB and is not ours to stop"
         fi
-        stop_orphan || skip "a server on 127.0.0.1:$PG_PORT cannot create $PG_DB and is not ours to stop"
-        say "stopped a server left by an earlier checkout whose files are gone"
     fi
-    [ "$(id -u)" -eq 0 ] || skip "not root; install postgresql or set MEMBERLENS_TEST_PG_URL"
+    [ "$(id -u)" -eq 0 ] || unavailable "not root; install postgresql or set MEMBERLENS_TEST_PG_URL"
     local bin
     bin=$(pg_bindir)
     if [ -z "$bin" ]; then
         install_server
         bin=$(pg_bindir)
-        [ -n "$bin" ] || skip "postgresql installed but pg_ctl not found"
+        [ -n "$bin" ] || unavailable "postgresql installed but pg_ctl not found"
     fi
-    id postgres >/dev/null 2>&1 || skip "there is no postgres user to run the server"
-    command -v psql >/dev/null 2>&1 || skip "psql (postgresql-client) is missing"
-    init_cluster "$bin"
-    start_cluster "$bin"
-    ensure_database
-    say "started on 127.0.0.1:$PG_PORT from $PG_DIR (database $PG_DB; left running)"
+    id postgres >/dev/null 2>&1 || unavailable "there is no postgres user to run the server"
+    command -v psql >/dev/null 2>&1 || unavailable "psql (postgresql-client) is missing"
+    prepare_dir
+    # Checkouts share the cluster: one run at a time makes or starts it (a lock on its folder).
+    exec 9<"$PG_DIR" && flock -w 120 9 || unavailable "another run has held $PG_DIR for 2 minutes"
+    if ! is_up; then
+        init_cluster "$bin"
+        if ! start_cluster "$bin"; then
+            # A kept cluster that will not start (files cleaned away under /var/tmp, a
+            # crash mid-write) is worth nothing: make it anew, once.
+            say "the kept cluster did not start (see $PG_DIR/server.log); making it anew"
+            rm -rf "$PG_DIR/data"
+            init_cluster "$bin"
+            start_cluster "$bin" || unavailable "pg_ctl start failed, see $PG_DIR/server.log"
+        fi
+    fi
+    has_database || unavailable "cannot create database $PG_DB on 127.0.0.1:$PG_PORT"
+    say "running on 127.0.0.1:$PG_PORT from $PG_DIR (database $PG_DB; left running)"
 }
 
 main

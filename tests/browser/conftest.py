@@ -35,6 +35,7 @@ from tests.browser.helpers import (
 )
 from tests.ingest.helpers import run, write
 from tests.servers import start_server, stop_server
+from tests.tiers import tier_unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -100,9 +101,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if importlib.util.find_spec("playwright") is None:
-        pytest.skip("the playwright package is missing: pip install -c constraints.txt '.[test]'")
+        tier_unavailable(
+            "the playwright package is missing: pip install -c constraints.txt '.[test]'"
+        )
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"no Chromium at {CHROMIUM}: {INSTALL_HINT}")
+        tier_unavailable(f"no Chromium at {CHROMIUM}: {INSTALL_HINT}")
     return CHROMIUM
 
 

@@ -7,6 +7,7 @@ test gets its own schema, dropped afterwards, so tests never share state.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from memberlens.store import StateStore, sqlite_url
+from tests.tiers import tier_unavailable
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:55432/memberlens_test"
 START_HINT = (
@@ -33,22 +35,26 @@ def pg_base_url() -> URL:
 
 @pytest.fixture(scope="session")
 def pg_admin_url() -> URL:
-    """The PostgreSQL URL, or a skip saying why it cannot be used (checked once)."""
+    """The PostgreSQL URL, or a skip saying why it cannot be used (checked once; a failure
+    instead when every tier must run, see tests/tiers.py)."""
     url = pg_base_url()
     shown = url.render_as_string(hide_password=True)
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed: pip install -c constraints.txt -e '.[test]'")
+    # The reasons are given outside the handlers: the reason alone, not the driver's chain.
+    if importlib.util.find_spec("psycopg") is None:
+        tier_unavailable("psycopg is not installed: pip install -c constraints.txt -e '.[test]'")
     engine = create_engine(url, connect_args={"connect_timeout": 2})
+    problem = None
     try:
         with engine.connect() as con:
             con.execute(text("SELECT 1"))
     except Exception as exc:  # any driver or network error means: not reachable
-        first = str(exc).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL at {shown} is not reachable within 2 s ({first}); {START_HINT}")
+        problem = str(exc).strip().splitlines()[0]
     finally:
         engine.dispose()
+    if problem is not None:
+        tier_unavailable(
+            f"PostgreSQL at {shown} is not reachable within 2 s ({problem}); {START_HINT}"
+        )
     return url
 
 
