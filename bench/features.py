@@ -2,17 +2,22 @@
 
 A member base is generated with DuckDB SQL (seeded through hashes, so every run makes
 the same data): by default 1,000,000 members, 10,000,000 order lines (5,000,000
-orders) and 20,000,000 events, plus feedback and touches, straight into a workspace
-warehouse with ``[warehouse] memory_limit = 8GB``. Then, in one run:
+orders) and 20,000,000 events, plus feedback with what the text step reads in it
+(``feedback_insights``) and touches, straight into a workspace warehouse with
+``[warehouse] memory_limit = 8GB``. Then, in one run:
 
 1. the full features step (``profile.compute_member_features``) against one
-   hand-written DuckDB SQL statement with the same formulas (its result is compared
-   with the step's, column by column) - target ratio <= 1.5;
+   hand-written DuckDB SQL statement with the same formulas (its result must have
+   every feature's column and equal the step's, column by column) - target ratio <= 1.5;
 2. RFM alone (recency, frequency, monetary per member over a 10M-row Parquet of
    order lines): memberlens's Ibis expression on DuckDB beside hand-written DuckDB
-   SQL, polars (the ``bench`` extra) and pandas on the same Parquet.
+   SQL, polars (the ``bench`` extra) and pandas on the same Parquet (all with the same
+   members, orders and amounts).
 
-    python bench/features.py [--members 1000000] [--runs 1] [--keep DIR]
+    python bench/features.py [--members 1000000] [--runs 1] [--keep DIR] [--smoke]
+
+``--smoke`` runs the same steps and checks on 2,000 members in seconds (the test suite
+does, tests/test_bench_smoke.py); its times mean nothing.
 
 Everything is written under a temporary folder (never the repo).
 """
@@ -37,6 +42,7 @@ from memberlens import profile
 from memberlens.workspace import Workspace, init_workspace
 
 TARGET_RATIO = 1.5
+SMOKE = {"members": 2_000, "runs": 1}
 CUTOFF = datetime(2025, 1, 1, tzinfo=UTC)
 RFM_PARQUET = "order_lines.parquet"
 
@@ -92,6 +98,14 @@ def generate(ws: Workspace, members: int) -> dict[str, int]:
             CASE WHEN (hash(i, 20) % 9)::BIGINT = 0 THEN sent_at + INTERVAL 2 HOUR END
               AS clicked_at,
             (hash(i, 21) % 50)::BIGINT = 0 AS bounced FROM range({members * 2}) t(i)""",
+        # What the refresh's text step writes before features (the columns they read):
+        # three feedback in four have text, read as a sentiment in [-1, 1]; a complaint
+        # is feedback of kind complaint or text read below -0.7 ([text] complaint_below).
+        """CREATE TABLE feedback_insights AS SELECT feedback_id, sentiment,
+            kind = 'complaint' OR coalesce(sentiment < -0.7, false) AS complaint
+            FROM (SELECT feedback_id, kind, CASE WHEN hash(feedback_id, 22) % 4 > 0
+                    THEN (((hash(feedback_id, 23) % 2001)::BIGINT - 1000) / 1000)::DOUBLE
+                  END AS sentiment FROM feedback)""",
     ]
     for sql in steps:
         wh.execute(sql)
@@ -122,21 +136,38 @@ def full_step(ws: Workspace, runs: int) -> tuple[float, float]:
 
 
 def _compare(ws: Workspace, members: int) -> None:
-    """The peer must compute the same numbers, or the comparison means nothing."""
+    """The peer must compute the same features and numbers, or the comparison means nothing."""
     names = [f.name for f in profile.feature_defs()]
+    missing = [n for n in names if n not in ws.warehouse.table("hand").columns]
+    if missing:
+        sys.exit(
+            f"the hand-written SQL lacks {len(missing)} of the {len(names)} features: "
+            f"{', '.join(missing)} (defined in memberlens.profile since; add them to "
+            "bench/features_sql.py)"
+        )
     floats = {f.name for f in profile.feature_defs() if f.type.value == "float"}
-    cols = ", ".join(f"round({n}, 6) AS {n}" if n in floats else n for n in names)
-    diff = ws.warehouse.scalar(
-        f"SELECT count(*) FROM (SELECT member_id, {cols} FROM member_features "
-        f"EXCEPT SELECT member_id, {cols} FROM hand)"
-    )
-    hand = ws.warehouse.scalar("SELECT count(*) FROM hand")
-    if diff or hand != members:
-        sys.exit(f"the hand-written SQL disagrees: {diff} rows differ, {hand} vs {members} rows")
+
+    def value(side: str, name: str) -> str:
+        return f"round({side}.{name}, 6)" if name in floats else f"{side}.{name}"
+
+    differ = ", ".join(f"count(*) FILTER ({value('a', n)} IS DISTINCT FROM {value('h', n)})"
+                       for n in names)  # fmt: skip
+    row = ws.warehouse.fetch_all(
+        f"SELECT count(a.member_id), count(h.member_id), {differ} "
+        "FROM member_features a FULL JOIN hand h USING (member_id)"
+    )[0]
+    ours, hand = row[0], row[1]
+    wrong = {name: n for name, n in zip(names, row[2:], strict=True) if n}
+    if wrong or not ours == hand == members:
+        sys.exit(
+            f"the hand-written SQL disagrees: {hand:,} members against {ours:,} (of "
+            f"{members:,}); members whose value differs, per feature: {wrong}"
+        )
 
 
 def rfm(ws: Workspace, folder: Path, runs: int) -> dict[str, float]:
-    """RFM over the same Parquet: memberlens (Ibis on DuckDB), DuckDB SQL, polars, pandas."""
+    """RFM over the same Parquet: memberlens (Ibis on DuckDB), DuckDB SQL, polars, pandas;
+    seconds per implementation (NaN without polars), after checking that all agree."""
     parquet = folder / RFM_PARQUET
     ws.warehouse.execute(
         f"COPY (SELECT m.member_id, o.ordered_at, i.amount FROM order_items i "
@@ -151,23 +182,32 @@ def rfm(ws: Workspace, folder: Path, runs: int) -> dict[str, float]:
         frequency=lines.count(),
         monetary=lines.amount.sum(),
     )
-    results = {
-        "memberlens (Ibis on DuckDB)": timed(lambda: con.to_pyarrow(expr), runs)[0],
+    timings = {
+        "memberlens (Ibis on DuckDB)": timed(lambda: con.to_pyarrow(expr), runs),
         "DuckDB SQL": timed(
             lambda: con.con.execute(RFM_SQL.format(path=parquet)).to_arrow_table(), runs
-        )[0],
+        ),
+        "polars": _polars(parquet, cutoff, runs),
+        "pandas": _pandas(parquet, cutoff, runs),
     }
-    results["polars"] = _polars(parquet, cutoff, runs)
-    results["pandas"] = _pandas(parquet, cutoff, runs)
     con.disconnect()
-    return results
+    totals = {name: _rfm_totals(frame) for name, (_, frame) in timings.items() if frame is not None}
+    if len(set(totals.values())) != 1:
+        sys.exit(f"the RFM implementations disagree (members, orders, amount): {totals}")
+    return {name: seconds for name, (seconds, _) in timings.items()}
 
 
-def _polars(parquet: Path, cutoff: datetime, runs: int) -> float:
+def _rfm_totals(frame: Any) -> tuple[int, int, float]:
+    """Members, order lines and their amount: what every implementation must agree on."""
+    frame = frame if hasattr(frame, "iloc") else frame.to_pandas()
+    return len(frame), int(frame["frequency"].sum()), round(float(frame["monetary"].sum()), 2)
+
+
+def _polars(parquet: Path, cutoff: datetime, runs: int) -> tuple[float, Any]:
     try:
         import polars as pl
     except ImportError:
-        return float("nan")  # pip install -c constraints.txt ".[bench]"
+        return float("nan"), None  # pip install -c constraints.txt ".[bench]"
 
     def run() -> Any:
         return (
@@ -181,10 +221,10 @@ def _polars(parquet: Path, cutoff: datetime, runs: int) -> float:
             .collect()
         )
 
-    return timed(run, runs)[0]
+    return timed(run, runs)
 
 
-def _pandas(parquet: Path, cutoff: datetime, runs: int) -> float:
+def _pandas(parquet: Path, cutoff: datetime, runs: int) -> tuple[float, Any]:
     import pandas as pd
 
     def run() -> Any:
@@ -195,7 +235,7 @@ def _pandas(parquet: Path, cutoff: datetime, runs: int) -> float:
         out["recency_days"] = (pd.Timestamp(cutoff) - out["last"]).dt.days
         return out
 
-    return timed(run, runs)[0]
+    return timed(run, runs)
 
 
 def main() -> None:
@@ -203,7 +243,10 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1, help="Best of this many runs.")
     parser.add_argument("--keep", type=Path, help="Build the workspace here and keep it.")
+    parser.add_argument("--smoke", action="store_true", help=f"tiny sizes {SMOKE}, seconds")
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE)
     folder = Path(args.keep or tempfile.mkdtemp(prefix="ml-bench-features-"))
     os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
     os.environ["MEMBERLENS_WAREHOUSE__MEMORY_LIMIT"] = "8GB"
@@ -216,8 +259,15 @@ def main() -> None:
         print(f"features step (memberlens): {ours:.2f} s")
         print(f"hand-written DuckDB SQL:    {peer:.2f} s (same numbers, checked)")
         print(f"ratio: {ours / peer:.2f} (target <= {TARGET_RATIO})")
-        for name, seconds in rfm(ws, folder, args.runs).items():
+        rfm_seconds = rfm(ws, folder, args.runs)
+        for name, seconds in rfm_seconds.items():
             print(f"RFM over {sizes['order_lines']:,} lines, {name}: {seconds:.2f} s")
+        agreed = [name for name, seconds in rfm_seconds.items() if seconds == seconds]  # not NaN
+        print(
+            f"comparison held: the hand-written SQL gave all {len(profile.feature_defs())} "
+            f"features, equal for {sizes['members']:,} members; RFM equal in "
+            f"{', '.join(agreed)}"
+        )
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"

@@ -2,7 +2,11 @@
 
 Same formulas as memberlens's registry (profile.feature_defs()), written the way an
 analyst would write them for DuckDB alone: CTEs, FILTER clauses, QUALIFY for the modes.
-``{cutoff}`` and ``{zone}`` (the default time zone) are SQL literals.
+``{cutoff}`` and ``{zone}`` (the default time zone) are SQL literals. It reads what the
+features step reads, the text step's ``feedback_insights`` included (sentiment and
+text-read complaints). A feature added to the registry must be added here too:
+bench/features.py names the missing ones, and its ``--smoke`` run in the test suite
+(tests/test_bench_smoke.py) catches it.
 """
 
 HAND_SQL = """
@@ -132,10 +136,14 @@ active AS (
 fb AS (
   SELECT mm.member_id, count(*) FILTER (kind = 'review') AS reviews,
          avg(rating) FILTER (kind = 'review' AND rating IS NOT NULL) AS avg_rating,
-         count(*) FILTER (kind = 'complaint') AS complaints,
+         count(*) FILTER (kind = 'complaint' OR coalesce(fi.complaint, false)) AS complaints,
          arg_max(nps, strftime(occurred_at, '%Y-%m-%d %H:%M:%S.%f') || chr(31) || feedback_id)
-           FILTER (nps IS NOT NULL) AS last_nps
+           FILTER (nps IS NOT NULL) AS last_nps,
+         arg_max(fi.sentiment,
+                 strftime(occurred_at, '%Y-%m-%d %H:%M:%S.%f') || chr(31) || feedback_id)
+           FILTER (fi.sentiment IS NOT NULL) AS last_sentiment
   FROM feedback f JOIN mm USING (source, source_member_key)
+  LEFT JOIN feedback_insights fi USING (feedback_id)
   WHERE f.occurred_at < {cutoff} GROUP BY mm.member_id),
 msg AS (
   SELECT mm.member_id, count(*) AS messages,
@@ -180,7 +188,7 @@ SELECT p.member_id,
   coalesce(ac.active_days_30d, 0) AS active_days_30d,
   coalesce(ac.active_days_90d, 0) AS active_days_90d,
   coalesce(fb.reviews, 0) AS reviews, fb.avg_rating, coalesce(fb.complaints, 0) AS complaints,
-  fb.last_nps, coalesce(m.messages, 0) AS messages,
+  fb.last_sentiment, fb.last_nps, coalesce(m.messages, 0) AS messages,
   m.opened / nullif(m.messages, 0) AS open_rate, m.clicked / nullif(m.messages, 0) AS click_rate,
   coalesce(pt.points_balance, 0) AS points_balance, NULL::VARCHAR AS tier
 FROM population p
