@@ -15,7 +15,12 @@ max latency beside the target (p99 ≤ 20 ms at 200 requests/s on 2 cores) and t
 then checks 20 members' answers against ``online.recommendations_now`` in-process.
 
     python bench/recommend_api.py [--members 100000] [--products 20000]
-        [--candidates 40] [--rate 200] [--seconds 60] [--json]
+        [--candidates 40] [--rate 200] [--seconds 60] [--json] [--smoke]
+
+The script exits 1 on any error answer or a spot-checked answer unequal to
+``online.recommendations_now``. ``--smoke`` runs it all on 2,000 members and 500
+products, at 50 requests/s for 1 s, in seconds (the test suite does,
+tests/test_bench_smoke.py); its latencies mean nothing.
 
 The load generator runs on the same cores as the server: its own work counts against
 the target. Traffic goes to 127.0.0.1 only; every loop is bounded in time.
@@ -61,6 +66,10 @@ TARGET_RATE = 200
 SCENARIO = "home"
 CITIES, REGIONS, CATEGORIES = 50, 8, 20
 _CHUNK = 10_000
+SMOKE = {
+    "members": 2_000, "products": 500, "purchases": 50, "withdrawals": 20, "rate": 50.0,
+    "seconds": 1.0, "warmup": 0.5, "peer_seconds": 0.5, "connections": 8,
+}  # fmt: skip
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -445,7 +454,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help=f"tiny sizes {SMOKE}, seconds")
     args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
     with tempfile.TemporaryDirectory(prefix="memberlens-bench-") as tmp:
         r = run(args, Path(tmp))
     if args.json:
@@ -487,6 +499,11 @@ def main(argv: list[str] | None = None) -> int:
             f"after {r['load_average_after']}"
         )
     ok = r["errors"] == 0 and r["spot_check_equal"] == r["spot_check_members"]
+    if ok and not args.json:
+        print(
+            f"comparison held: no error in {r['requests']:,} requests; all "
+            f"{r['spot_check_members']} spot-checked answers equal recommendations_now"
+        )
     return 0 if ok else 1
 
 

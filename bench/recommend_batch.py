@@ -14,7 +14,12 @@ of 1,000 sampled members, which are compared: identical lists, and the largest s
 difference (float32 rounding may swap two near-equal items).
 
     python bench/recommend_batch.py [--users 1000000] [--items 50000] [--factors 64]
-        [--k 20] [--peer-users 100000] [--seed 42] [--json]
+        [--k 20] [--peer-users 100000] [--seed 42] [--json] [--smoke]
+
+The comparison must hold, or the script exits 1: the sampled members' lists identical
+for at least 99% of them and every score within 1e-4 of implicit's, position by
+position. ``--smoke`` runs it all on 2,000 members × 500 items with 16 factors in
+seconds (the test suite does, tests/test_bench_smoke.py); its times mean nothing.
 
 The BLAS kernel OpenBLAS uses (chosen when it loads, or by ``OPENBLAS_CORETYPE``)
 decides most of both times; the report names it.
@@ -39,6 +44,9 @@ from memberlens.recommend._batch import factor_top_k
 
 LIMIT_SECONDS = 60.0
 SAMPLE = 1000
+# float32 rounding may swap two near-equal items, rarely; a score is never further off.
+MIN_IDENTICAL_SHARE, MAX_SCORE_DIFFERENCE = 0.99, 1e-4
+SMOKE = {"users": 2_000, "items": 500, "factors": 16, "peer_users": 0}
 
 
 def make_data(
@@ -181,15 +189,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--smoke", action="store_true", help=f"tiny sizes {SMOKE}, seconds")
     args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
     if args.users < SAMPLE:
         parser.error(f"--users must be at least {SAMPLE} (the compared sample)")
     report = run(args)
+    held = (
+        report["sample_identical_share"] >= MIN_IDENTICAL_SHARE
+        and report["sample_max_score_difference"] <= MAX_SCORE_DIFFERENCE
+    )
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print_report(report)
-    return 0
+        verdict = "comparison held" if held else "comparison FAILED"
+        print(
+            f"{verdict}: lists identical for {report['sample_identical_share']:.1%} of the "
+            f"sample (at least {MIN_IDENTICAL_SHARE:.0%}), scores within "
+            f"{report['sample_max_score_difference']:.1e} of implicit's (at most "
+            f"{MAX_SCORE_DIFFERENCE:g})"
+        )
+    return 0 if held else 1
 
 
 if __name__ == "__main__":
