@@ -31,15 +31,25 @@ from tests.servers import start_server, stop_server
 pytestmark = [pytest.mark.slow, requires_datasets]
 
 NOT_WITH_A_SERVER = ("init ", "serve", "demo")  # they make or hold a workspace themselves
-LABELLED = "text,label\n很好吃，送得也快,1\n太难吃了，再也不点,0\n" * 20
-MAPPING = '[read]\nformat = "csv"\n[columns]\norder_no = "order_id"\n'
+LABELLED = "text,label\n" + "".join(
+    f"第{n}次点，很好吃，送得也快,1\n第{n}次点，太难吃了，再也不点,0\n" for n in range(40)
+)
+MAPPING = '[read]\nformat = "csv"\n[tables.orders]\norder_id = "order_no"\n'
 ORDERS = "order_no,source,source_member_key,ordered_at,total_amount\nx1,shop,k1,2025-06-01,9.90\n"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
-    """(workspace, a folder to run commands in, a merged member's id) under a server."""
+    """(workspace, a folder to run commands in, a merged member's id) under a server.
+
+    The workspace's key ring lives in a home of its own, which the server and every
+    command share (each test otherwise gets a private home without the keys).
+    """
     root = tmp_path_factory.mktemp("readme")
+    home = root / "home"
+    keys = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    saved = {name: os.environ.get(name) for name in keys}
+    os.environ.update(keys)
     workspace = root / "demo"
     run_demo(workspace, members=600, seed=3)
     with Workspace.open(workspace) as ws:
@@ -64,13 +74,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
         yield workspace, here, str(merged)
     finally:
         stop_server(proc)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _home_of(workspace: Path) -> dict[str, str]:
+    home = workspace.parent / "home"
+    return {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
 
 
 def _runnable(line: str, workspace: Path, datasets: Path, member: str) -> list[str]:
     """README's line with its workspace names, data paths and example ids made real."""
     line = re.sub(r"(\.\./)+shared/datasets", str(datasets), line)
     line = re.sub(r"m_[0-9a-f]{16}", member, line)
-    line = line.replace("'...'", shlex.quote("frequency >= 2"))
     argv = shlex.split(line)
     for flag in ("--workspace", "-w"):
         if flag in argv:
@@ -96,7 +115,7 @@ def test_each_readme_command_works_while_the_server_holds_the_workspace(
         text=True,
         timeout=540,
         cwd=here,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, **_home_of(workspace), "COLUMNS": "200"},
     )
     said = done.stdout + done.stderr
     assert "WORKSPACE_LOCKED" not in said, said
