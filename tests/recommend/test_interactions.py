@@ -24,12 +24,12 @@ from memberlens.recommend._algorithms import (
     ItemKnn,
     Popularity,
     RankFusion,
-    _keep_top,
     top_k,
 )
 from memberlens.recommend._evaluate import compare, run
 from memberlens.recommend._factors import Als, Bpr
 from memberlens.recommend._interactions import Interactions, day_number, load_interactions
+from memberlens.recommend._similarity import keep_top
 from memberlens.recommend._split import by_time, leave_last_out, stratified
 from memberlens.workspace import Workspace
 from tests.profile.feature_data import CUTOFF, load_feature_base
@@ -184,7 +184,7 @@ def test_keep_top_matches_a_brute_force_selection() -> None:
     m = sparse.random(50, 40, density=0.3, random_state=1, format="csr")
     m.data = np.round(m.data * 4)  # many ties
     m.eliminate_zeros()
-    kept, dense = _keep_top(m, 3).toarray(), m.toarray()
+    kept, dense = keep_top(m, 3).toarray(), m.toarray()
     for r in range(50):
         want = sorted((-dense[r, c], c) for c in range(40) if dense[r, c])[:3]
         assert sorted((-kept[r, c], c) for c in range(40) if kept[r, c]) == want

@@ -92,6 +92,7 @@ def evaluate_cmd(
             keep_seen=keep_seen,
             algorithms=names,
             products=products,
+            memory_budget=ws.settings.recommend.budget_bytes(),
         )
         if register:
             entry = recommend.register_evaluation(ws.state, ws.root, found, data)
@@ -126,6 +127,8 @@ def _print(found: dict[str, Any]) -> None:
     out.print(
         f"* default: {found['default']} (best NDCG on a validation split of the training part)"
     )
+    for name, why in (found.get("skipped") or {}).items():
+        out.print(f"skipped {name} ({why['code']}): {why['reason']}")
     if found.get("registered"):
         entry = found["registered"]
         out.print(

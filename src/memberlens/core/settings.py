@@ -7,6 +7,8 @@ Nested settings use a double underscore in the environment, e.g.
 from __future__ import annotations
 
 import itertools
+import os
+import re
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal
@@ -434,13 +436,62 @@ class PredictSettings(BaseModel):
         return self
 
 
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)?\s*$", re.IGNORECASE)
+
+
+def parse_bytes(text: str) -> int:
+    """A size such as ``4GB``, ``512MB``, ``1.5GiB`` or ``1000000`` (bytes), in bytes.
+
+    >>> parse_bytes("4GB"), parse_bytes("1.5 GiB"), parse_bytes("2048")
+    (4000000000, 1610612736, 2048)
+    """
+    found = _SIZE.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a size; write it like 4GB, 512MB or 1.5GiB")
+    number, unit = found.groups()
+    return int(float(number) * _UNITS[(unit or "").upper()])
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its control group's
+    limit when that is lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = Path("/sys/fs/cgroup/memory.max")
+    try:
+        text = limit.read_text(encoding="ascii").strip()
+    except OSError:
+        return int(total)
+    return int(min(total, int(text))) if text.isdigit() else int(total)
+
+
 class RecommendSettings(BaseModel):
-    """Recommendations: where the scenarios are declared (docs/recommendations.md)."""
+    """Recommendations: where the scenarios are declared, and how much memory one
+    algorithm may take (docs/recommendations.md)."""
 
     file: str = Field(
         "recommend.toml",
         description="The recommendation scenarios and their rules, relative to the workspace.",
     )
+    memory_budget: str = Field(
+        "",
+        description="Most memory one algorithm may need in `recommend evaluate` and in the "
+        "refresh, e.g. 4GB or 512MB; one whose estimate is above it is skipped, with the "
+        "reason in the report. Empty = a quarter of the machine's memory.",
+    )
+
+    @model_validator(mode="after")
+    def _size(self) -> RecommendSettings:
+        if self.memory_budget.strip():
+            parse_bytes(self.memory_budget)
+        return self
+
+    def budget_bytes(self) -> int:
+        """The memory budget in bytes (a quarter of the machine's memory by default)."""
+        if self.memory_budget.strip():
+            return parse_bytes(self.memory_budget)
+        return machine_memory() // 4
 
 
 class TextSettings(BaseModel):

@@ -27,8 +27,18 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from memberlens.core import progress
+from memberlens.recommend import _similarity
+from memberlens.recommend._blocks import (
+    block_rows,
+    sparse_enough,
+    top_positive,
+    top_positive_sparse,
+)
 from memberlens.recommend._interactions import UNKNOWN, Interactions
 from memberlens.recommend._reasons import reason
+from memberlens.recommend._memory import ENTRY, PRODUCT_ENTRY, Shape
+from memberlens.recommend._similarity import cosine_neighbours, row_blocks
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -55,6 +65,16 @@ class Recommender(abc.ABC):
     def scores(self, users: Ints) -> Floats:
         """One row per user, one column per item; higher is better, 0 or less is no
         evidence (never listed)."""
+
+    def memory(self, shape: Shape) -> int:
+        """Bytes this model needs at most to fit on and score a training matrix of
+        ``shape`` (:mod:`._memory`): what it keeps plus its largest working block."""
+        return shape.training() + shape.block()
+
+    def sparse_scores(self, users: Ints) -> sparse.csr_matrix | None:
+        """:meth:`scores` as a sparse block, for models whose scores are mostly 0 (no
+        evidence): the neighbour models. None for the others."""
+        return None
 
     def explain(self, user: int, item: int) -> str:
         """Why ``item`` suits ``user``: a reason code with its parameters (``_reasons``)."""
@@ -109,31 +129,11 @@ class Popularity(Recommender):
     def scores(self, users: Ints) -> Floats:
         return np.broadcast_to(self.counts, (len(users), len(self.counts))).copy()
 
+    def memory(self, shape: Shape) -> int:
+        return super().memory(shape) + shape.items * 8
+
     def explain(self, user: int, item: int) -> str:
         return reason("popular_with_count", count=int(self.counts[item]))
-
-
-def _cosine(m: sparse.csr_matrix, shrink: float, neighbours: int) -> sparse.csr_matrix:
-    """Row-by-row cosine similarity of ``m``'s rows with shrinkage, the diagonal
-    removed and each row cut to its ``neighbours`` largest entries."""
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    gram = (m @ m.T).tocsr().astype(np.float64)
-    gram.setdiag(0.0)
-    gram.eliminate_zeros()
-    cells = gram.tocoo()
-    cells.data = cells.data / (norms[cells.row] * norms[cells.col] + shrink)
-    return _keep_top(cells.tocsr(), neighbours)
-
-
-def _keep_top(m: sparse.csr_matrix, n: int) -> sparse.csr_matrix:
-    """Each row's ``n`` largest entries (ties to the smaller column), in one sort."""
-    m = m.tocsr()
-    m.sort_indices()
-    row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, row))
-    rank = np.arange(len(order)) - m.indptr[row[order]]
-    kept = order[rank < n]
-    return sparse.csr_matrix((m.data[kept], (row[kept], m.indices[kept])), shape=m.shape)
 
 
 class _Knn(Recommender):
@@ -149,6 +149,12 @@ class _Knn(Recommender):
     def params(self) -> dict[str, object]:
         return {"neighbours": self.neighbours, "shrink": self.shrink}
 
+    def _kept(self, rows: int, pairs: int, copies: int) -> int:
+        """Bytes of ``copies`` neighbour matrices of ``rows`` rows and the block of the
+        Gram matrix they are cut from."""
+        kept = rows * self.neighbours * ENTRY * copies
+        return kept + min(pairs, _similarity.CELLS) * PRODUCT_ENTRY
+
 
 class ItemKnn(_Knn):
     name = "item_knn"
@@ -157,19 +163,30 @@ class ItemKnn(_Knn):
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> ItemKnn:
         super().fit(train, data)
         # item × item similarity; kept as "for item i, its neighbours j" rows
-        self.similar = _cosine(train.T.tocsr(), self.shrink, self.neighbours)
+        self.similar = cosine_neighbours(train.T.tocsr(), self.shrink, self.neighbours)
+        # scores are train @ similarᵀ: transposed once here, not once per block
+        self.similar_t_ = self.similar.T.tocsr()
         return self
 
+    def memory(self, shape: Shape) -> int:
+        return super().memory(shape) + self._kept(shape.items, shape.item_pairs, 2)
+
     def scores(self, users: Ints) -> Floats:
+        dense: Floats = self.sparse_scores(users).toarray()
+        return dense
+
+    def sparse_scores(self, users: Ints) -> sparse.csr_matrix:
         train, _ = self._fitted()
-        block = train[users] @ self.similar.T
-        return np.asarray(block.todense(), dtype=np.float64)
+        return sparse.csr_matrix(train[users] @ self.similar_t_)
 
     def explain(self, user: int, item: int) -> str:
         return self.explain_many(user, np.asarray([item]))[0]
 
     def explain_many(self, user: int, items: Ints) -> list[str]:
-        return explain_by_item(self, self.similar, user, items, "because_you_liked")
+        return self.explain_block(np.asarray([user]), [items])[0]
+
+    def explain_block(self, users: Ints, items: list[Ints]) -> list[list[str]]:
+        return explain_by_item(self, self.similar, users, items, "because_you_liked")
 
     def item_to_item(self) -> sparse.csr_matrix:
         return self.similar
@@ -182,12 +199,19 @@ class UserKnn(_Knn):
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> UserKnn:
         super().fit(train, data)
-        self.similar = _cosine(train, self.shrink, self.neighbours)
+        self.similar = cosine_neighbours(train, self.shrink, self.neighbours)
         return self
 
+    def memory(self, shape: Shape) -> int:
+        return super().memory(shape) + self._kept(shape.users, shape.user_pairs, 1)
+
     def scores(self, users: Ints) -> Floats:
+        dense: Floats = self.sparse_scores(users).toarray()
+        return dense
+
+    def sparse_scores(self, users: Ints) -> sparse.csr_matrix:
         train, _ = self._fitted()
-        return np.asarray((self.similar[users] @ train).todense(), dtype=np.float64)
+        return sparse.csr_matrix(self.similar[users] @ train)
 
     def explain(self, user: int, item: int) -> str:
         return reason("members_with_your_taste")
@@ -214,16 +238,22 @@ class CategoryAffinity(Recommender):
             (np.ones(int(known.sum())), (np.flatnonzero(known), code[known])),
             shape=(len(counts), n_categories),
         )
+        # each item's category, unknown ones pointing at category 0 (within is 0 there)
+        self.code_ = np.where(known, code, 0)
         return self
+
+    def memory(self, shape: Shape) -> int:
+        return super().memory(shape) + shape.items * 8 * 5
 
     def scores(self, users: Ints) -> Floats:
         train, _ = self._fitted()
         interest = np.asarray((train[users] @ self.onehot).todense(), dtype=np.float64)
         totals = interest.sum(axis=1, keepdims=True)
         interest = np.divide(interest, totals, out=np.zeros_like(interest), where=totals > 0)
-        affinity = np.asarray((self.onehot @ sparse.csr_matrix(interest).T).todense()).T
-        fallback = self.UNCATEGORISED * self.global_share
-        scored: Floats = affinity * self.within + fallback
+        # each item's category's interest (items without one: within is 0 for them)
+        scored: Floats = interest[:, self.code_]
+        scored *= self.within
+        scored += self.UNCATEGORISED * self.global_share
         return scored
 
     def explain(self, user: int, item: int) -> str:
@@ -242,15 +272,31 @@ class _Hybrid(Recommender):
     def __init__(self, parts: tuple[Recommender, ...] | None = None) -> None:
         super().__init__()
         self.parts = parts or tuple(cls() for cls in self.PARTS)
+        self._last: tuple[Ints, list[Floats]] | None = None
 
     def params(self) -> dict[str, object]:
         return {"parts": [p.name for p in self.parts]}
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> _Hybrid:
         super().fit(train, data)
+        self._last = None
         for part in self.parts:
             part.fit(train, data)
         return self
+
+    def memory(self, shape: Shape) -> int:
+        # each part's own, and the parts' blocks of scores kept for the reasons
+        parts = sum(part.memory(shape) for part in self.parts)
+        return parts + shape.block() * (1 + len(self.parts)) // 2
+
+    def _shares(self, users: Ints) -> list[Floats]:
+        """Each part's scores for ``users`` (not to be written to). The last block's
+        are kept: the lists' reasons ask for the block just scored."""
+        if self._last is not None and np.array_equal(self._last[0], users):
+            return self._last[1]
+        shares = [part.scores(users) for part in self.parts]
+        self._last = (np.array(users, copy=True), shares)
+        return shares
 
     def explain(self, user: int, item: int) -> str:
         return self.explain_block(np.asarray([user]), [np.asarray([item])])[0][0]
@@ -258,7 +304,7 @@ class _Hybrid(Recommender):
     def explain_block(self, users: Ints, items: list[Ints]) -> list[list[str]]:
         """Each item's reason comes from the part that scores it highest (each part
         scores the whole block once)."""
-        shares = [part.scores(users) for part in self.parts]
+        shares = self._shares(users)
         lead = [
             np.argmax(np.stack([block[row, chosen] for block in shares]), axis=0)
             for row, chosen in enumerate(items)
@@ -294,8 +340,8 @@ class Blend(_Hybrid):
 
     def scores(self, users: Ints) -> Floats:
         total = np.zeros((len(users), len(self._fitted()[1].items)))
-        for weight, part in zip(self.weights, self.parts, strict=True):
-            block = np.maximum(part.scores(users), 0.0)
+        for weight, share in zip(self.weights, self._shares(users), strict=True):
+            block = np.maximum(share, 0.0)
             best = block.max(axis=1, keepdims=True)
             total += weight * np.divide(block, best, out=np.zeros_like(block), where=best > 0)
         return total
@@ -310,8 +356,7 @@ class RankFusion(_Hybrid):
 
     def scores(self, users: Ints) -> Floats:
         total = np.zeros((len(users), len(self._fitted()[1].items)))
-        for part in self.parts:
-            block = part.scores(users)
+        for block in self._shares(users):
             order = np.argsort(-block, axis=1, kind="stable")
             rank = np.empty_like(order)
             np.put_along_axis(rank, order, np.arange(1, block.shape[1] + 1)[None, :], axis=1)
@@ -322,38 +367,89 @@ class RankFusion(_Hybrid):
 def explain_by_item(
     model: Recommender,
     similar: sparse.csr_matrix,
-    user: int,
-    items: Ints,
+    users: Ints,
+    items: list[Ints],
     code: str,
     *,
     otherwise: str = "similar_to_what_you_looked_at",
     weighted: bool = True,
-) -> list[str]:
-    """Reasons of an item-to-item model: for each candidate, the user's item that
-    speaks most for it (``similar[candidate, item]``, times the user's weight of the
-    item when ``weighted``), as the ``item`` of reason ``code``; reason ``otherwise``
-    when none does."""
+) -> list[list[str]]:
+    """Reasons of an item-to-item model for a block of users (``items[row]`` for
+    ``users[row]``): for each candidate, the user's item that speaks most for it
+    (``similar[candidate, item]``, times the user's weight of the item when
+    ``weighted``; equal ones to the smaller item), as the ``item`` of reason ``code``;
+    reason ``otherwise`` when none does (``_reasons``)."""
     train, _ = model._fitted()
-    have = train.indices[train.indptr[user] : train.indptr[user + 1]]
-    if not len(have) or not len(items):
-        return [reason(otherwise)] * len(items)
-    # links[i, j] = similar[items[i], have[j]], gathered from the rows without a
-    # column slice (which would convert the matrix to columns on every call)
-    column = np.full(similar.shape[1], -1, dtype=np.int64)
-    column[have] = np.arange(len(have))
-    rows = similar[items]
-    at = column[rows.indices]
-    hit = at >= 0
-    owner = np.repeat(np.arange(len(items)), np.diff(rows.indptr))
-    links = np.zeros((len(items), len(have)))
-    links[owner[hit], at[hit]] = rows.data[hit]
-    if weighted:
-        links = links * train.data[train.indptr[user] : train.indptr[user + 1]]
-    best = links.argmax(axis=1)
+    best = _speaks_for(train, similar, users, items, weighted)
     return [
-        reason(code, item=model.label(int(have[j]))) if links[i, j] > 0 else reason(otherwise)
-        for i, j in enumerate(best.tolist())
+        [reason(code, item=model.label(j)) if j >= 0 else reason(otherwise) for j in row.tolist()]
+        for row in best
     ]
+
+
+# Item × item matrices up to this many cells (4,000², 128 MB) are read densely.
+DENSE_LOOKUP = 16_000_000
+
+
+def _speaks_for(
+    train: sparse.csr_matrix,
+    similar: sparse.csr_matrix,
+    users: Ints,
+    items: list[Ints],
+    weighted: bool,
+) -> list[Ints]:
+    """Per candidate, the user's item with the largest ``similar[candidate, item]``
+    (times its weight; equal ones to the smaller item), -1 when none is above 0.
+
+    Each (candidate, item of the user) pair is looked up in ``similar`` — a few
+    dozen per candidate, where the candidate's row may hold thousands of entries (the
+    rules of a popular product) — for about ``_similarity.CELLS`` pairs at a time.
+    """
+    lengths = np.asarray([len(chosen) for chosen in items], dtype=np.int64)
+    if not len(items):
+        return []
+    candidates = np.concatenate(items).astype(np.int64)
+    owner = np.repeat(np.arange(len(users), dtype=np.int64), lengths)
+    mine = sparse.csr_matrix(train[users])
+    mine.sort_indices()  # a user's items ascend: equal links go to the smaller item
+    lookup: Any
+    if similar.shape[0] * similar.shape[1] <= DENSE_LOOKUP:
+        lookup = similar.toarray()  # a small catalogue: direct lookups beat searches
+    else:
+        lookup = sparse.csr_matrix(similar)
+        if not lookup.has_canonical_format:
+            lookup = lookup.copy()
+            lookup.sum_duplicates()
+    best = np.full(len(candidates), -1, dtype=np.int64)
+    pairs = np.diff(mine.indptr)[owner].astype(np.int64)
+    for start, end in row_blocks(pairs, _similarity.CELLS):
+        count = pairs[start:end]
+        pair = np.repeat(np.arange(end - start), count)
+        offset = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+        at = np.repeat(mine.indptr[owner[start:end]], count) + offset
+        item = mine.indices[at].astype(np.int64)
+        link = np.asarray(lookup[candidates[start:end][pair], item]).ravel()
+        if weighted:
+            link = link * mine.data[at]
+        best[start:end] = _first_best(link, item, count)
+    return np.split(best, np.cumsum(lengths)[:-1])
+
+
+def _first_best(link: Floats, item: Ints, count: Ints) -> Ints:
+    """Per group of ``count`` consecutive links (items ascending within a group), the
+    item of the largest link above 0 — the first of equal ones — or -1."""
+    best = np.full(len(count), -1, dtype=np.int64)
+    some = count > 0
+    if not len(link) or not some.any():
+        return best
+    starts = (np.cumsum(count) - count)[some]
+    top = np.zeros(len(count))
+    top[some] = np.maximum.reduceat(link, starts)
+    hits = np.flatnonzero((link == np.repeat(top, count)) & (link > 0))
+    group = np.repeat(np.arange(len(count)), count)[hits]
+    first = np.r_[True, group[1:] != group[:-1]] if len(hits) else np.zeros(0, dtype=bool)
+    best[group[first]] = item[hits[first]]
+    return best
 
 
 def top_k(
@@ -363,29 +459,36 @@ def top_k(
     *,
     exclude: sparse.csr_matrix | None = None,
     allowed: npt.NDArray[np.bool_] | None = None,
-    chunk: int = 512,
+    chunk: int | None = None,
 ) -> list[Ints]:
     """Each user's ``k`` best items, best first (ties to the smaller item index),
     leaving out the items ``exclude`` marks for them (its rows are all users), items
     outside ``allowed`` and items without evidence (score 0 or less): a list may be
-    shorter than ``k``."""
+    shorter than ``k``.
+
+    Users are scored ``chunk`` at a time (default :func:`block_rows`: a block of about
+    4 Mi scores, whatever the catalogue); each block is reported as progress of the
+    current stage (:mod:`memberlens.core.progress`).
+    """
     lists: list[Ints] = []
-    for start in range(0, len(users), chunk):
-        block_users = users[start : start + chunk]
-        scores = model.scores(block_users)
+    size = chunk or block_rows(len(model.data.items) if model.data is not None else 0)
+    for start in range(0, len(users), size):
+        block_users = users[start : start + size]
+        evidence = model.sparse_scores(block_users)
+        if evidence is not None and sparse_enough(evidence):
+            seen = exclude[block_users] if exclude is not None else None
+            items, _ = top_positive_sparse(evidence, k, allowed=allowed, exclude=seen)
+            lists.extend(row[row >= 0] for row in items)
+            progress.advance(start + len(block_users), len(users), model.name)
+            continue
+        scores = model.scores(block_users) if evidence is None else evidence.toarray()
         if allowed is not None:
             scores[:, ~allowed] = -np.inf
         if exclude is not None:
             seen = exclude[block_users]
             rows = np.repeat(np.arange(len(block_users)), np.diff(seen.indptr))
             scores[rows, seen.indices] = -np.inf
-        take = min(k, scores.shape[1])
-        # The k-th best score per row; every item reaching it is a candidate, so ties
-        # at the boundary go to the smaller item index, not to chance.
-        kth = -np.partition(-scores, take - 1, axis=1)[:, take - 1]
-        for row in range(len(block_users)):
-            cand = np.flatnonzero(scores[row] >= kth[row])
-            order = np.lexsort((cand, -scores[row, cand]))[:take]
-            chosen = cand[order]
-            lists.append(chosen[scores[row, chosen] > 0].astype(np.int64))
+        items, _ = top_positive(scores, k)
+        lists.extend(row[row >= 0] for row in items)
+        progress.advance(start + len(block_users), len(users), model.name)
     return lists

@@ -48,6 +48,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from memberlens.core.errors import UsageError
+from memberlens.recommend._blocks import top_columns as _top_columns
 
 Ints32 = npt.NDArray[np.int32]
 Floats32 = npt.NDArray[np.float32]
@@ -334,28 +335,3 @@ def _excluded_positions(
     lo, hi = seen.indptr[start], seen.indptr[start + n]
     user = np.repeat(np.arange(n, dtype=np.int64), np.diff(seen.indptr[start : start + n + 1]))
     return np.sort(layout.row[seen.indices[lo:hi]] * n + user)
-
-
-def _top_columns(values: Floats32, k: int) -> npt.NDArray[np.int64]:
-    """Per row, the columns of the ``k`` largest values in increasing column order;
-    of equal values the smaller column wins."""
-    n, width = values.shape
-    if k >= width:
-        return np.broadcast_to(np.arange(width), (n, width)).copy()
-    top = np.argpartition(values, width - k, axis=1)[:, width - k :]
-    kth = np.take_along_axis(values, top, axis=1).min(axis=1)
-    # a row with more than k values >= its k-th largest has a tie to break by column
-    tied = np.flatnonzero(np.count_nonzero(values >= kth[:, None], axis=1) > k)
-    if tied.size:
-        top[tied] = _break_ties(values[tied], kth[tied], k)
-    top.sort(axis=1)
-    return top
-
-
-def _break_ties(values: Floats32, kth: Floats32, k: int) -> npt.NDArray[np.int64]:
-    """Rows with ties at the k-th value: all larger values, then the first equal ones."""
-    above = values > kth[:, None]
-    equal = values == kth[:, None]
-    room = k - np.count_nonzero(above, axis=1)
-    keep = above | (equal & (np.cumsum(equal, axis=1) <= room[:, None]))
-    return np.nonzero(keep)[1].reshape(len(values), k)

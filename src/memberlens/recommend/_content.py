@@ -31,6 +31,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from memberlens.core.errors import UsageError
 from memberlens.recommend._algorithms import Floats, Ints, Recommender, explain_by_item
 from memberlens.recommend._interactions import UNKNOWN, Interactions
+from memberlens.recommend._memory import ENTRY, PRODUCT_ENTRY, Shape
 from memberlens.recommend._products import Products
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -153,11 +154,18 @@ class Content(Recommender):
             )
         counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
         self.popularity_ = counts / max(counts.max(initial=0.0), 1.0)
+        self.tie_ = 1.0 + self.TIE * self.popularity_
         self.vectors_ = self._vectorise(self._documents(data))
         self.similar_ = _nearest(self.vectors_, self.neighbours, self.popularity_)
         # row i: how much each item j speaks for i (scores are train @ similar_)
         self.explained_by_ = self.similar_.T.tocsr()
         return self
+
+    def memory(self, shape: Shape) -> int:
+        # the neighbours and their transpose, the term vectors (a few dozen terms per
+        # item), a block of the item × item product (``_nearest``'s budget)
+        kept = shape.items * self.neighbours * ENTRY * 2 + shape.items * 40 * ENTRY
+        return super().memory(shape) + kept + 4_000_000 * PRODUCT_ENTRY
 
     def _documents(self, data: Interactions) -> list[tuple[str, ...]]:
         """Per item: name, category, subcategory, brand, tags (empty when unknown)."""
@@ -188,17 +196,29 @@ class Content(Recommender):
         return sparse.csr_matrix(tfidf.fit_transform(bags))
 
     def scores(self, users: Ints) -> Floats:
+        dense: Floats = self.sparse_scores(users).toarray()
+        return dense
+
+    def sparse_scores(self, users: Ints) -> sparse.csr_matrix:
         train, _ = self._fitted()
-        block = np.asarray((train[users] @ self.similar_).todense(), dtype=np.float64)
-        tied: Floats = block * (1.0 + self.TIE * self.popularity_)
-        return tied
+        block = sparse.csr_matrix(train[users] @ self.similar_, dtype=np.float64)
+        block.data = block.data * self.tie_[block.indices]
+        return block
 
     def explain(self, user: int, item: int) -> str:
         return self.explain_many(user, np.asarray([item]))[0]
 
     def explain_many(self, user: int, items: Ints) -> list[str]:
+        return self.explain_block(np.asarray([user]), [items])[0]
+
+    def explain_block(self, users: Ints, items: list[Ints]) -> list[list[str]]:
         return explain_by_item(
-            self, self.explained_by_, user, items, "like", otherwise="like_what_you_chose"
+            self,
+            self.explained_by_,
+            users,
+            items,
+            "like",
+            otherwise="like_what_you_chose",
         )
 
     ANCHOR_REASON = "similar_to"

@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memberlens.core import progress
 from memberlens.core.errors import UsageError
 from memberlens.recommend._algorithms import Recommender, top_k
 from memberlens.recommend._catalogue import ALGORITHMS
 from memberlens.recommend._interactions import Interactions
+from memberlens.recommend._memory import Shape, over_budget
 from memberlens.recommend._metrics import paired_difference, score_lists, summarise
 from memberlens.recommend._products import Products
 from memberlens.recommend._split import SPLITS, Split, by_time, leave_last_out, stratified
@@ -87,9 +89,11 @@ def choose(
     """The candidate with the best NDCG@k on ``validation`` (ties to the one listed
     first: list the simpler first); every candidate's figure."""
     ndcg = {}
-    for label, factory in candidates.items():
-        found = run(validation, factory, k=k, keep_seen=keep_seen, rounds=0, listed=listed)
+    for done, (label, factory) in enumerate(candidates.items()):
+        with progress.stage(label):
+            found = run(validation, factory, k=k, keep_seen=keep_seen, rounds=0, listed=listed)
         ndcg[label] = float(found.summary["ndcg"] or 0.0)
+        progress.advance(done + 1, len(candidates), label)
     best = max(ndcg, key=lambda name: ndcg[name])  # ties: the earlier (simpler) candidate
     return best, ndcg
 
@@ -119,6 +123,30 @@ def tune(
     listed = products.listed if products is not None else None
     best, ndcg = choose(validation, labels, k=k, keep_seen=keep_seen, listed=listed)
     return grid[best], ndcg
+
+
+def memory_need(name: str, shape: Shape, products: Products | None = None) -> int:
+    """Bytes ``name`` needs at most on a training matrix of ``shape``, over its grid of
+    settings (:mod:`._memory`)."""
+    return max(
+        model_factory(name, params, products)().memory(shape) for params in ALGORITHMS[name].GRID
+    )
+
+
+def within_budget(
+    names: Sequence[str], shape: Shape, budget: int | None, products: Products | None = None
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The algorithms whose memory fits ``budget`` (None: no limit), and the others
+    with the reason each is skipped."""
+    kept: list[str] = []
+    skipped: dict[str, dict[str, Any]] = {}
+    for name in names:
+        need = memory_need(name, shape, products) if budget is not None else 0
+        if budget is not None and need > budget:
+            skipped[name] = over_budget(name, need, budget)
+        else:
+            kept.append(name)
+    return kept, skipped
 
 
 def compare(runs: Sequence[Run], baseline: str) -> dict[str, dict[str, float]]:
@@ -171,6 +199,7 @@ def evaluate(
     algorithms: Sequence[str] | None = None,
     rounds: int = 1000,
     products: Products | None = None,
+    memory_budget: int | None = None,
 ) -> dict[str, Any]:
     """Every algorithm on the test split, and the default chosen on validation.
 
@@ -181,6 +210,11 @@ def evaluate(
     ones the test run uses); ``versus_popularity`` (paired NDCG difference with its
     interval). ``products`` (``load_products`` for ``data``) gives the algorithms
     that read a catalogue (content, association) its text and names.
+
+    An algorithm whose memory estimate on the training part is above
+    ``memory_budget`` bytes (None: no limit) is not run: ``skipped`` names it with a
+    code (``MEMORY_BUDGET``), the figures and the reason. Progress: a stage per phase
+    (validation, test) and per algorithm, advanced per block of members scored.
     """
     names = list(algorithms or ALGORITHMS)
     unknown = [n for n in names if n not in ALGORITHMS]
@@ -193,17 +227,33 @@ def evaluate(
     tested = _split(data, split, test_ratio=test_ratio, seed=seed, cutoff_day=cutoff_day,
                     keep_seen=keep_seen)  # fmt: skip
     validation = _validation(tested, split, test_ratio=test_ratio, seed=seed, keep_seen=keep_seen)
+    names, skipped = within_budget(names, Shape.of(tested.train.matrix()), memory_budget, products)
+    if not names:
+        raise UsageError(
+            "every algorithm asked for needs more memory than [recommend] memory_budget: "
+            + "; ".join(s["reason"] for s in skipped.values())
+        )
     tuned: dict[str, dict[str, Any]] = {}
     on_validation: dict[str, float] = {}
-    for name in names:
-        tuned[name], tried = tune(validation, name, k=k, keep_seen=keep_seen, products=products)
-        on_validation[name] = max(tried.values())
+    with progress.stage("validation", total=len(names)):
+        for done, name in enumerate(names):
+            with progress.stage(name):
+                tuned[name], tried = tune(
+                    validation, name, k=k, keep_seen=keep_seen, products=products
+                )
+            on_validation[name] = max(tried.values())
+            progress.advance(done + 1, len(names), name)
     default = max(on_validation, key=lambda name: on_validation[name])  # ties: simpler
-    runs = [
-        run(tested, model_factory(n, tuned[n], products), k=k, keep_seen=keep_seen, seed=seed,
-            rounds=rounds, listed=products.listed if products is not None else None)
-        for n in names
-    ]  # fmt: skip
+    runs = []
+    with progress.stage("test", total=len(names)):
+        for done, n in enumerate(names):
+            with progress.stage(n):
+                runs.append(
+                    run(tested, model_factory(n, tuned[n], products), k=k, keep_seen=keep_seen,
+                        seed=seed, rounds=rounds,
+                        listed=products.listed if products is not None else None)
+                )  # fmt: skip
+            progress.advance(done + 1, len(names), n)
     for r in runs:
         r.summary["params"] = {**ALGORITHMS[r.name]().params(), **tuned[r.name]}
     result: dict[str, Any] = {
@@ -218,6 +268,7 @@ def evaluate(
         "algorithms": {r.name: r.summary for r in runs},
         "default": default,
         "validation": {"ndcg": on_validation, "params": tuned, **validation.describe()},
+        "skipped": skipped,
     }
     if "popularity" in names and len(names) > 1:
         result["versus_popularity"] = compare(runs, "popularity")

@@ -24,6 +24,7 @@ from memberlens.recommend._algorithms import Recommender
 from memberlens.recommend._batch import Floats32, Ints32, Progress, factor_top_k
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._reasons import reason
+from memberlens.recommend._memory import ENTRY, Shape
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -40,6 +41,12 @@ class _Factors(Recommender):
 
     def params(self) -> dict[str, object]:
         return {"factors": self.factors, "iterations": self.iterations, "seed": self.seed}
+
+    def memory(self, shape: Shape) -> int:
+        # factors (the library's float32 and our float64), the library's float32 copy
+        # of the matrix and its transpose
+        factors = (shape.users + shape.items) * self.factors * (4 + 8 + 8)
+        return super().memory(shape) + factors + shape.records * ENTRY * 2
 
     @abc.abstractmethod
     def _model(self) -> Any:

@@ -23,6 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from memberlens.recommend._blocks import top_positive
+
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -69,25 +71,7 @@ def candidates(
     if blocked is not None and blocked.nnz:
         rows = np.repeat(np.arange(blocked.shape[0]), np.diff(blocked.indptr))
         scores[rows, blocked.indices] = -np.inf
-    scores[~(scores > 0)] = -np.inf
-    take = min(n, scores.shape[1])
-    part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < scores.shape[1] else (
-        np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
-    )  # fmt: skip
-    # The boundary may cut a tie: widen to every item reaching the k-th score.
-    kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
-    items = np.full((scores.shape[0], take), -1, dtype=np.int64)
-    values = np.zeros((scores.shape[0], take))
-    for row in range(scores.shape[0]):
-        if not np.isfinite(kth[row]):
-            cand = np.flatnonzero(np.isfinite(scores[row]))
-        else:
-            cand = np.flatnonzero(scores[row] >= kth[row])
-        order = np.lexsort((cand, -scores[row, cand]))[:take]
-        chosen = cand[order]
-        items[row, : len(chosen)] = chosen
-        values[row, : len(chosen)] = scores[row, chosen]
-    return items, values
+    return top_positive(scores, n)
 
 
 def mmr_order(

@@ -1,0 +1,151 @@
+"""Members scored in blocks, and each row's best items chosen without sorting the row.
+
+A model's scores for a block of members is a dense block, members × items. Over a
+whole member base that matrix would not fit (28,000 members × 55,000 items is 12 GB
+in float64), so every caller scores ``block_rows(n_items)`` members at a time: about
+``BLOCK_CELLS`` numbers, 32 MB, whatever the catalogue.
+
+:func:`top_positive` chooses each row's ``k`` best items with a score above 0 — best
+first, equal scores to the smaller item index — by one ``argpartition`` per block; a
+row whose k-th best is tied with items beyond it is settled by counting along the row
+(never by sorting all of its tied items, which for a long tail of items seen once is
+most of the catalogue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+# Numbers in one block of scores: 4 Mi cells, 32 MB in float64. Callers make a few
+# copies of a block (rules, selection), so a block costs about 200 MB at most.
+BLOCK_CELLS = 1 << 22
+# A sort costs about this many times a partition's pass, per number.
+SPARSE_RATIO = 16
+
+
+def block_rows(n_items: int, cells: int | None = None) -> int:
+    """Members per block so that a block of scores holds about ``cells`` numbers
+    (default ``BLOCK_CELLS``).
+
+    >>> block_rows(55_536), block_rows(100), block_rows(0)
+    (75, 41943, 4194304)
+    """
+    return max(1, (cells or BLOCK_CELLS) // max(n_items, 1))
+
+
+def blocks(users: Ints, n_items: int, cells: int | None = None) -> Iterator[Ints]:
+    """``users`` in consecutive blocks of :func:`block_rows` members."""
+    size = block_rows(n_items, cells)
+    for start in range(0, len(users), size):
+        yield users[start : start + size]
+
+
+def top_positive(scores: Floats, k: int) -> tuple[Ints, Floats]:
+    """Each row's ``k`` best columns with a score above 0, best first, equal scores to
+    the smaller column; rows with fewer end with column -1 and score 0.
+
+    >>> s = np.array([[0.5, 2.0, 0.5, -1.0, 0.5], [0.0, 0.0, 3.0, 0.0, 0.0]])
+    >>> items, values = top_positive(s, 3)
+    >>> items.tolist(), values.tolist()
+    ([[1, 0, 2], [2, -1, -1]], [[2.0, 0.5, 0.5], [3.0, 0.0, 0.0]])
+    """
+    n, width = scores.shape
+    take = min(k, width)
+    if take <= 0 or n == 0:
+        return np.full((n, max(take, 0)), -1, dtype=np.int64), np.zeros((n, max(take, 0)))
+    # no evidence (0 or less, NaN) ranks below every score and is never listed
+    values = np.where(scores > 0, scores, -np.inf)
+    columns = top_columns(values, take)
+    best = np.take_along_axis(values, columns, axis=1)
+    # the columns come in increasing order: a stable sort keeps ties to the smaller
+    order = np.argsort(-best, axis=1, kind="stable")
+    items = np.take_along_axis(columns, order, axis=1)
+    best = np.take_along_axis(best, order, axis=1)
+    empty = best == -np.inf
+    items[empty] = -1
+    best[empty] = 0.0
+    return items, best
+
+
+def top_columns(values: npt.NDArray[np.floating], k: int) -> Ints:
+    """Per row, the columns of the ``k`` largest values in increasing column order;
+    of equal values the smaller column wins."""
+    n, width = values.shape
+    if k >= width:
+        return np.broadcast_to(np.arange(width, dtype=np.int64), (n, width)).copy()
+    top = np.argpartition(values, width - k, axis=1)[:, width - k :]
+    kth = np.take_along_axis(values, top, axis=1).min(axis=1)
+    # a row with more than k values >= its k-th largest has a tie to break by column
+    tied = np.flatnonzero(np.count_nonzero(values >= kth[:, None], axis=1) > k)
+    if tied.size:
+        top[tied] = _break_ties(values[tied], kth[tied], k)
+    top.sort(axis=1)
+    return top.astype(np.int64, copy=False)
+
+
+def _break_ties(values: npt.NDArray[np.floating], kth: npt.NDArray[np.floating], k: int) -> Ints:
+    """Rows with ties at the k-th value: all larger values, then the first equal ones."""
+    above = values > kth[:, None]
+    equal = values == kth[:, None]
+    room = k - np.count_nonzero(above, axis=1)
+    keep = above | (equal & (np.cumsum(equal, axis=1) <= room[:, None]))
+    return np.nonzero(keep)[1].reshape(len(values), k)
+
+
+def sparse_enough(scores: sparse.csr_matrix) -> bool:
+    """Whether a sparse block is sparse enough for :func:`top_positive_sparse` (a sort
+    of its entries) to beat :func:`top_positive` on its dense copy (a partition of
+    every cell): fewer than one stored score in ``SPARSE_RATIO`` cells."""
+    n, width = scores.shape
+    return bool(scores.nnz * SPARSE_RATIO < n * width)
+
+
+def top_positive_sparse(
+    scores: sparse.csr_matrix,
+    k: int,
+    *,
+    allowed: npt.NDArray[np.bool_] | None = None,
+    exclude: sparse.csr_matrix | None = None,
+) -> tuple[Ints, Floats]:
+    """:func:`top_positive` of a sparse block (absent cells score 0), leaving out the
+    columns outside ``allowed`` and the cells ``exclude`` stores (same shape): one
+    sort of the stored scores instead of a pass over every cell.
+
+    >>> s = sparse.csr_matrix(np.array([[0.5, 2.0, 0.5, -1.0], [0.0, 0.0, 3.0, 0.0]]))
+    >>> items, values = top_positive_sparse(s, 3, allowed=np.array([0, 1, 1, 1], bool))
+    >>> items.tolist(), values.tolist()
+    ([[1, 2, -1], [2, -1, -1]], [[2.0, 0.5, 0.0], [3.0, 0.0, 0.0]])
+    """
+    n, width = scores.shape
+    take = max(0, min(k, width))
+    items = np.full((n, take), -1, dtype=np.int64)
+    values = np.zeros((n, take))
+    if take == 0 or n == 0:
+        return items, values
+    scores = sparse.csr_matrix(scores)
+    scores.sum_duplicates()
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(scores.indptr))
+    col = scores.indices.astype(np.int64)
+    value = scores.data.astype(np.float64, copy=False)
+    keep = value > 0
+    if allowed is not None:
+        keep &= allowed[col]
+    if exclude is not None and exclude.nnz:
+        seen = sparse.csr_matrix(exclude)
+        seen_row = np.repeat(np.arange(n, dtype=np.int64), np.diff(seen.indptr))
+        keep &= ~np.isin(row * width + col, seen_row * width + seen.indices)
+    row, col, value = row[keep], col[keep], value[keep]
+    order = np.lexsort((col, -value, row))
+    row, col, value = row[order], col[order], value[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row, side="left")
+    top = rank < take
+    items[row[top], rank[top]] = col[top]
+    values[row[top], rank[top]] = value[top]
+    return items, values
