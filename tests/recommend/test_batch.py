@@ -15,6 +15,7 @@ import pytest
 from scipy import sparse
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from memberlens.core import progress
 from memberlens.core.errors import UsageError
 from memberlens.recommend import _batch
 from memberlens.recommend._batch import factor_top_k
@@ -203,11 +204,13 @@ def test_continuous_factors_against_the_full_sort() -> None:
 
 
 def test_progress_counts_users_done() -> None:
-    seen_counts: list[int] = []
+    seen: list[progress.Update] = []
     users, items = np.ones((25, 2)), np.ones((5, 2))
-    factor_top_k(users, items, 2, chunk=10, progress=seen_counts.append)
-    assert sorted(seen_counts) == seen_counts and seen_counts[-1] == 25
-    assert len(seen_counts) == 3
+    with progress.listen(seen.append), progress.stage("lists"):
+        factor_top_k(users, items, 2, chunk=10)
+    done = [u.done for u in seen[1:]]  # after the stage's opening
+    assert sorted(done) == done and done[-1] == 25 and len(done) == 3
+    assert {u.path for u in seen} == {"lists"} and seen[-1].share == 1.0
 
 
 def test_blas_thread_limit_comes_back() -> None:

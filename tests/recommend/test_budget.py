@@ -7,16 +7,22 @@ and the budget is set between them, so which algorithm is skipped is known befor
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from memberlens import recommend
+from memberlens import identity, recommend
 from memberlens.core.errors import UsageError
 from memberlens.core.settings import RecommendSettings, machine_memory, parse_bytes
 from memberlens.recommend._evaluate import evaluate, memory_need
 from memberlens.recommend._memory import MEMORY_BUDGET, Shape
 from memberlens.recommend._split import stratified
+from memberlens.workspace import Workspace
+from tests.ingest.helpers import run, write
 from tests.recommend.test_interactions import _synthetic
+from tests.recommend.test_serving import MEMBERS, PRODUCTS, SCENARIOS, _orders
 
 
 def test_sizes_read_as_written_and_the_default_is_a_quarter_of_the_machine() -> None:
@@ -73,3 +79,46 @@ def test_an_algorithm_over_the_budget_is_skipped_with_its_reason_and_the_others_
 def test_a_budget_nothing_fits_is_a_usage_error_naming_the_setting() -> None:
     with pytest.raises(UsageError, match="memory_budget"):
         evaluate(_taste_groups(), algorithms=["user_knn"], memory_budget=1)
+
+
+@pytest.fixture
+def shop(workspace_dir: Path, tmp_path: Path) -> Path:
+    """test_serving's shop, ingested and matched (no refresh)."""
+    (workspace_dir / "recommend.toml").write_text(SCENARIOS, encoding="utf-8")
+    orders, lines = _orders()
+    with Workspace.open(workspace_dir) as ws:
+        for kind, text in (
+            ("products", PRODUCTS),
+            ("members", MEMBERS),
+            ("orders", orders),
+            ("order_items", lines),
+        ):
+            assert run(ws, kind, write(tmp_path / f"{kind}.csv", text)).quarantined == 0
+        identity.resolve(ws.warehouse, ws.state, ws.keyring, settings=ws.settings.identity)
+    return workspace_dir
+
+
+def test_the_refresh_skips_a_scenario_whose_algorithm_passes_the_budget(shop: Path) -> None:
+    cutoff = datetime(2025, 6, 1, tzinfo=UTC)
+    with Workspace.open(shop) as ws:
+        scenarios = ws.scenarios()
+        data = recommend.load_interactions(ws.warehouse, before=cutoff)
+        shape = Shape.of(recommend.with_catalogue(data, ws.warehouse).matrix())
+        # the scenarios' settings: the defaults (auto chooses within the budget)
+        popular, knn = recommend.Popularity().memory(shape), recommend.ItemKnn().memory(shape)
+        assert popular < knn
+        lists = recommend.build_lists(
+            ws.warehouse,
+            ws.state,
+            ws.root,
+            cutoff=cutoff,
+            scenarios=scenarios,
+            memory_budget=(popular + knn) // 2,
+        )
+    summary = lists.summary
+    assert summary["home"]["member_lists"] == 5  # popularity ran
+    assert summary["similar"] == {"skipped": summary["skipped"]["item_knn"]["reason"]}
+    assert summary["skipped"]["item_knn"]["code"] == MEMORY_BUDGET
+    ids = lists.list_ids()
+    assert not any(i.startswith("@item:") for i in ids)
+    assert "@all" in ids

@@ -24,26 +24,32 @@ stock and "just bought" current between refreshes.
 from __future__ import annotations
 
 import functools
+import hashlib
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+import pyarrow as pa
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
+from memberlens.core import progress
 from memberlens.core.clock import utc_now
 from memberlens.core.settings import ConsentSettings
 from memberlens.online._consent import any_key, decide, key_values, member_keys
 from memberlens.privacy import consent_slot, default_decision
 from memberlens.recommend import Lists, Scenario, Scenarios, reason_code, reason_text
 from memberlens.store import (
+    Base,
     BufferRow,
     ProductRow,
     RecentPurchaseRow,
     RecommendationFallbackRow,
     RecommendationRow,
     StateStore,
+    WorkspaceMeta,
 )
 
 PERSONALISATION = "personalisation"
@@ -76,43 +82,43 @@ class Served:
 
 
 def publish_recommendations(state: StateStore, lists: Lists, *, as_of: datetime) -> dict[str, int]:
-    """Replace the online lists, fallbacks and products with ``lists``; the counts."""
+    """Replace the online lists, fallbacks and products with ``lists``; the counts.
+
+    Rows go in by one ``executemany`` per chunk of plain tuples read from the lists'
+    Arrow columns (:func:`_insert_rows`): hundreds of thousands of list places, never
+    as ORM objects or dictionaries.
+    """
     stamp = as_of.replace(tzinfo=None)
     snapshot = utc_now().replace(tzinfo=None)
     table = lists.table()
-    rows = [{**r, "as_of": stamp} for r in table.to_pylist()]
-    fallback = [{"member_id": m, "list_id": lid} for m, lid in sorted(lists.fallback.items())]
-    products = []
-    if lists.products is not None:
-        p = lists.products
-        for i in range(len(p)):
-            price = float(p.price[i])
-            products.append(
-                {
-                    "product_id": str(p.ids[i]),
-                    "name": str(p.name[i])[:300],
-                    "category": str(p.category[i])[:200],
-                    "price": None if price != price else price,  # NaN: unknown
-                    "in_stock": bool(p.in_stock[i]),
-                    "updated_at": snapshot,
-                }
-            )
-    with state.session() as s, s.begin():
+    fallback = sorted(lists.fallback.items())
+    products = _product_rows(lists, snapshot)
+    with progress.stage("publish recommendations"), state.session() as s, s.begin():
         # Purchases flushed before this publication read the warehouse are in its lists.
         flushed = s.scalar(
             select(func.max(BufferRow.received_at)).where(
                 BufferRow.status == "flushed", BufferRow.flushed_at < snapshot
             )
         )
-        s.execute(delete(RecommendationRow))
-        s.execute(delete(RecommendationFallbackRow))
+        conn = s.connection()
+        # A refresh that did not change the lists (a partial rerun, the same snapshot)
+        # leaves them in place: the digest of what was published last says so.
+        digest = _digest(table, fallback, stamp)
+        known = s.get(WorkspaceMeta, _DIGEST_KEY)
+        unchanged = (
+            known is not None
+            and known.value == digest
+            and s.scalar(select(func.count()).select_from(RecommendationRow)) == table.num_rows
+        )
+        if not unchanged:
+            _replace_lists(conn, table, fallback, stamp)
+            s.merge(WorkspaceMeta(key=_DIGEST_KEY, value=digest))
         s.execute(delete(ProductRow))
-        for start in range(0, len(rows), _CHUNK):
-            s.execute(insert(RecommendationRow), rows[start : start + _CHUNK])
-        for start in range(0, len(fallback), _CHUNK):
-            s.execute(insert(RecommendationFallbackRow), fallback[start : start + _CHUNK])
-        for start in range(0, len(products), _CHUNK):
-            s.execute(insert(ProductRow), products[start : start + _CHUNK])
+        updated = _bound(conn, ProductRow.__table__.c.updated_at, snapshot)
+        _insert_rows(
+            conn, ProductRow, [*_PRODUCT_COLUMNS, "updated_at"],
+            ((*row, updated) for row in products),
+        )  # fmt: skip
         if flushed is not None:
             s.execute(delete(RecentPurchaseRow).where(RecentPurchaseRow.at <= flushed))
         # Product changes the API accepted that this publication has not read yet.
@@ -125,7 +131,90 @@ def publish_recommendations(state: StateStore, lists: Lists, *, as_of: datetime)
         for row in newer:
             if not row.encrypted:
                 _apply_product(s, json.loads(row.payload), row.received_at)
-    return {"recommendation_rows": len(rows), "fallbacks": len(fallback), "products": len(products)}
+    return {
+        "recommendation_rows": table.num_rows,
+        "fallbacks": len(fallback),
+        "products": len(products),
+        "recommendations_unchanged": unchanged,
+    }
+
+
+_DIGEST_KEY = "online.recommendations.digest"
+
+
+def _digest(table: pa.Table, fallback: list[tuple[str, str]], stamp: datetime) -> str:
+    """A digest of a publication's lists, fallbacks and as-of moment."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks())
+    digest = hashlib.sha256(sink.getvalue().to_pybytes())
+    digest.update(json.dumps([stamp.isoformat(), fallback]).encode())
+    return digest.hexdigest()
+
+
+def _replace_lists(
+    conn: Connection, table: pa.Table, fallback: list[tuple[str, str]], stamp: datetime
+) -> None:
+    """The online lists and fallbacks replaced by ``table`` and ``fallback``."""
+    conn.execute(delete(RecommendationRow))
+    conn.execute(delete(RecommendationFallbackRow))
+    at = _bound(conn, RecommendationRow.__table__.c.as_of, stamp)
+    for done, batch in enumerate(table.to_batches(max_chunksize=_CHUNK)):
+        values = [batch.column(name).to_pylist() for name in _LIST_COLUMNS]
+        _insert_rows(
+            conn, RecommendationRow, [*_LIST_COLUMNS, "as_of"],
+            zip(*values, itertools.repeat(at, batch.num_rows), strict=False),
+        )  # fmt: skip
+        progress.advance(min((done + 1) * _CHUNK, table.num_rows), table.num_rows)
+    _insert_rows(conn, RecommendationFallbackRow, ["member_id", "list_id"], fallback)
+
+
+_LIST_COLUMNS = ["scenario", "list_id", "rank", "product_id", "score", "reason", "algorithm"]
+_PRODUCT_COLUMNS = ["product_id", "name", "category", "price", "in_stock"]
+
+
+def _product_rows(lists: Lists, snapshot: datetime) -> list[tuple[Any, ...]]:
+    """The catalogue's facts of the lists' products, in ``_PRODUCT_COLUMNS`` order."""
+    p = lists.products
+    if p is None:
+        return []
+    price = [None if v != v else float(v) for v in p.price.tolist()]  # NaN: unknown
+    return list(
+        zip(
+            [str(v) for v in p.ids.tolist()],
+            [str(v)[:300] for v in p.name.tolist()],
+            [str(v)[:200] for v in p.category.tolist()],
+            price,
+            [bool(v) for v in p.in_stock.tolist()],
+            strict=True,
+        )
+    )
+
+
+def _bound(conn: Connection, column: Any, value: Any) -> Any:
+    """``value`` as the dialect binds it for ``column`` (a datetime as SQLite's text)."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process is not None else value
+
+
+def _insert_rows(
+    conn: Connection, table: type[Base], columns: list[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order, values as the dialect binds them):
+    straight to the DB-API ``executemany`` when the dialect binds by position (SQLite),
+    else Core ``executemany`` with one dictionary per row."""
+    statement = insert(table)
+    compiled = statement.compile(dialect=conn.dialect, column_keys=columns)
+    chunk: list[tuple[Any, ...]] = []
+    for row in itertools.chain(rows, [None]):
+        if row is not None:
+            chunk.append(row)
+        if chunk and (row is None or len(chunk) == _CHUNK):
+            if compiled.positional and list(compiled.positiontup or ()) == columns:
+                conn.exec_driver_sql(str(compiled), chunk)
+            else:
+                conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in chunk])
+            chunk = []
 
 
 def _apply_product(s: Any, item: dict[str, Any], at: datetime) -> None:

@@ -20,6 +20,13 @@ from memberlens.recommend._algorithms import (
 )
 from memberlens.recommend._association import Association
 from memberlens.recommend._catalogue import ALGORITHMS
+from memberlens.recommend._choice import (
+    MODEL,
+    Choice,
+    register_choice,
+    register_evaluation,
+    resolve_auto,
+)
 from memberlens.recommend._content import Content
 from memberlens.recommend._evaluate import Run, choose, compare, evaluate, run
 from memberlens.recommend._factors import Als, Bpr
@@ -29,16 +36,7 @@ from memberlens.recommend._interactions import (
     day_number,
     load_interactions,
 )
-from memberlens.recommend._lists import (
-    MODEL,
-    Choice,
-    Lists,
-    build_lists,
-    check_algorithms,
-    register_choice,
-    register_evaluation,
-    resolve_auto,
-)
+from memberlens.recommend._lists import Lists, build_lists, check_algorithms
 from memberlens.recommend._metrics import (
     METRICS,
     Scored,

@@ -47,12 +47,12 @@ import numpy.typing as npt
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from memberlens.core import progress
 from memberlens.core.errors import UsageError
 from memberlens.recommend._blocks import top_columns as _top_columns
 
 Ints32 = npt.NDArray[np.int32]
 Floats32 = npt.NDArray[np.float32]
-Progress = Callable[[int], object]
 
 # Items per block and per sub-block, and members per chunk. CPU time per member for
 # 50,000 items, 64 factors, k = 20 on the project machine (of which the product takes
@@ -104,7 +104,6 @@ def factor_top_k(
     exclude: sparse.csr_matrix | None = None,
     users: npt.ArrayLike | None = None,
     chunk: int | None = None,
-    progress: Progress | None = None,
 ) -> tuple[Ints32, Floats32]:
     """Each user's ``k`` best items by the dot product of factors, best first.
 
@@ -125,8 +124,9 @@ def factor_top_k(
     chunk
         Users scored together (default ``CHUNK``, 256); each worker thread (one per
         core) holds about ``chunk × n_items × 4.5`` bytes.
-    progress
-        Called from the calling thread with the number of users done so far.
+
+    Each finished chunk is reported (from the calling thread) as progress of the
+    current stage: users done of all (:mod:`memberlens.core.progress`).
 
     Returns
     -------
@@ -175,8 +175,7 @@ def factor_top_k(
         done = 0
         for finished in _completed(pool, work, range(0, n, size), window=4 * workers):
             done += finished
-            if progress is not None:
-                progress(done)
+            progress.advance(done, n, "members")
     return items_out, scores_out
 
 

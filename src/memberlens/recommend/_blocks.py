@@ -61,8 +61,15 @@ def top_positive(scores: Floats, k: int) -> tuple[Ints, Floats]:
     if take <= 0 or n == 0:
         return np.full((n, max(take, 0)), -1, dtype=np.int64), np.zeros((n, max(take, 0)))
     # no evidence (0 or less, NaN) ranks below every score and is never listed
-    values = np.where(scores > 0, scores, -np.inf)
-    columns = top_columns(values, take)
+    evidence = scores > 0
+    values = np.where(evidence, scores, -np.inf)
+    columns = np.empty((n, take), dtype=np.int64)
+    # a row with at most k scores above 0 lists them all: no partition, no ties
+    few = np.count_nonzero(evidence, axis=1) <= take
+    if few.any():
+        columns[few] = _first_columns(evidence[few], take)
+    if not few.all():
+        columns[~few] = top_columns(values[~few], take)
     best = np.take_along_axis(values, columns, axis=1)
     # the columns come in increasing order: a stable sort keeps ties to the smaller
     order = np.argsort(-best, axis=1, kind="stable")
@@ -72,6 +79,27 @@ def top_positive(scores: Floats, k: int) -> tuple[Ints, Floats]:
     items[empty] = -1
     best[empty] = 0.0
     return items, best
+
+
+def _first_columns(marked: npt.NDArray[np.bool_], k: int) -> Ints:
+    """Per row with at most ``k`` marked cells: the marked columns, then the first
+    unmarked ones up to ``k`` (increasing column order within each part)."""
+    n = len(marked)
+    row, col = np.nonzero(marked)
+    count = np.bincount(row, minlength=n)
+    out = np.empty((n, k), dtype=np.int64)
+    place = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    out[row, place] = col
+    # the rest: columns that are not marked, in order (enough of them among the first
+    # 2k columns, since a row marks at most k)
+    head = ~marked[:, : 2 * k] if marked.shape[1] >= 2 * k else ~marked
+    fill_row, fill_col = np.nonzero(head)
+    per_row = np.bincount(fill_row, minlength=n)
+    rank = np.arange(len(fill_row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    slot = count[fill_row] + rank
+    keep = slot < k
+    out[fill_row[keep], slot[keep]] = fill_col[keep]
+    return out
 
 
 def top_columns(values: npt.NDArray[np.floating], k: int) -> Ints:

@@ -21,7 +21,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from memberlens.recommend._algorithms import Recommender
-from memberlens.recommend._batch import Floats32, Ints32, Progress, factor_top_k
+from memberlens.recommend._batch import Floats32, Ints32, factor_top_k
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._reasons import reason
 from memberlens.recommend._memory import ENTRY, Shape
@@ -77,7 +77,6 @@ class _Factors(Recommender):
         k: int,
         *,
         exclude: sparse.csr_matrix | None = None,
-        progress: Progress | None = None,
     ) -> tuple[Ints32, Floats32]:
         """Each user's ``k`` best items and their scores for a whole member base, in
         float32 and bounded memory (:func:`~memberlens.recommend._batch.factor_top_k`).
@@ -94,7 +93,6 @@ class _Factors(Recommender):
             k,
             exclude=exclude,
             users=users,
-            progress=progress,
         )
 
     def explain(self, user: int, item: int) -> str:

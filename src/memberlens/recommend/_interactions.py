@@ -133,62 +133,79 @@ def load_interactions(
         )
     union = tables[0] if len(tables) == 1 else tables[0].union(tables[1])
     grain = union.mutate(day=union.at.date())
-    records = (
-        grain.group_by(["member_id", "product_id", "kind", "day"])
-        .aggregate(count=grain.count())
-        .order_by(["member_id", "product_id", "kind", "day"])
-        .to_pyarrow()
-    )
-    if records.num_rows == 0:
+    # One pass over the records (the events' join to members is the costly part): per
+    # member, product, kind, day and category; the categories are settled below.
+    keys = ["member_id", "product_id", "kind", "day", "category"]
+    fine = grain.group_by(keys).aggregate(count=grain.count()).order_by(keys).to_pyarrow()
+    if fine.num_rows == 0:
         raise InputError(
             "no member interacted with a product: nothing to recommend from (orders need "
             "order lines with product ids; events need product_id)"
         )
-    named = grain.filter(grain.category.notnull())
-    counted = named.group_by(["product_id", "category"]).aggregate(n=named.count())
-    # Per product its most frequent category (ties: the smallest name).
-    rank = ibis.row_number().over(
-        group_by=counted.product_id, order_by=[ibis.desc(counted.n), counted.category]
-    )
-    categories = (
-        counted.mutate(rank=rank).filter(lambda t: t.rank == 0).select("product_id", "category")
-    ).to_pyarrow()
-    return _index(records, categories, weights)
+    return _index(fine, weights)
 
 
-def _index(records: pa.Table, categories: pa.Table, weights: Mapping[str, float]) -> Interactions:
-    members = np.asarray(records.column("member_id").to_pylist(), dtype=str)
-    products = np.asarray(records.column("product_id").to_pylist(), dtype=str)
-    users, user = np.unique(members, return_inverse=True)
-    items, item = np.unique(products, return_inverse=True)
-    kind = np.asarray(records.column("kind").to_pylist(), dtype=str)
-    epoch = date(1970, 1, 1)
-    day = np.asarray([(d - epoch).days for d in records.column("day").to_pylist()], dtype=np.int64)
-    count = np.asarray(records.column("count").to_pylist(), dtype=np.float64)
-    base = np.asarray([weights[k] for k in kind.tolist()], dtype=np.float64)
-    chosen = dict(
-        zip(
-            categories.column("product_id").to_pylist(),
-            categories.column("category").to_pylist(),
-            strict=True,
-        )
-    )
-    names = tuple(sorted(set(chosen.values())))
-    code = {name: i for i, name in enumerate(names)}
-    category = np.asarray(
-        [code[chosen[p]] if p in chosen else UNKNOWN for p in items.tolist()], dtype=np.int64
-    )
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[npt.NDArray[np.str_], Ints]:
+    """The sorted distinct strings of ``column`` and each row's index into them (what
+    ``np.unique(..., return_inverse=True)`` gives, without a Python string per row)."""
+    whole = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    encoded = whole.dictionary_encode()
+    values = np.asarray(encoded.dictionary.to_pylist(), dtype=str)
+    order = np.argsort(values, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return values[order], rank[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def _index(fine: pa.Table, weights: Mapping[str, float]) -> Interactions:
+    """Records from rows per (member, product, kind, day, category), in that order:
+    a record sums its day's rows over categories; a product's category is the one its
+    rows name most often (ties: the smallest name)."""
+    users, user = _codes(fine.column("member_id"))
+    items, item = _codes(fine.column("product_id"))
+    kinds, kind_code = _codes(fine.column("kind"))
+    # date32 counts days since 1970-01-01
+    day = fine.column("day").cast(pa.int32()).to_numpy().astype(np.int64)
+    count = fine.column("count").to_numpy().astype(np.int64)
+    new = np.r_[True, (np.diff(user) != 0) | (np.diff(item) != 0)
+                | (np.diff(kind_code) != 0) | (np.diff(day) != 0)]  # fmt: skip
+    first = np.flatnonzero(new)
+    summed = np.add.reduceat(count, first).astype(np.float64)
+    kind = kinds[kind_code[first]]
+    base = np.asarray([weights[k] for k in kinds.tolist()], dtype=np.float64)[kind_code[first]]
+    names, category = _categories(fine, item, count, len(items))
     return Interactions(
         users=users,
         items=items,
-        user=user.astype(np.int64),
-        item=item.astype(np.int64),
+        user=user[first],
+        item=item[first],
         kind=kind,
-        day=day,
-        weight=base * (1.0 + np.log2(count)),
+        day=day[first],
+        weight=base * (1.0 + np.log2(summed)),
         category=category,
         categories=names,
     )
+
+
+def _categories(
+    fine: pa.Table, item: Ints, count: Ints, n_items: int
+) -> tuple[tuple[str, ...], Ints]:
+    """Per item its most frequent category over the rows naming one (ties: the
+    smallest name), as an index into the sorted names chosen; UNKNOWN for none."""
+    named = np.flatnonzero(fine.column("category").is_valid().to_numpy(zero_copy_only=False))
+    category = np.full(n_items, UNKNOWN, dtype=np.int64)
+    if not len(named):
+        return (), category
+    values, code = _codes(fine.column("category").take(pa.array(named)))
+    pair = item[named] * len(values) + code
+    pairs, at = np.unique(pair, return_inverse=True)
+    n = np.bincount(at, weights=count[named])
+    owner, cat = pairs // len(values), pairs % len(values)
+    order = np.lexsort((cat, -n, owner))  # names are sorted: a smaller code, a smaller name
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    chosen = np.unique(cat[first])
+    category[owner[first]] = np.searchsorted(chosen, cat[first])
+    return tuple(values[chosen].tolist()), category
 
 
 def day_number(value: date) -> int:

@@ -20,9 +20,8 @@ grids — and registers the choice.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,41 +32,45 @@ import numpy.typing as npt
 import pyarrow as pa
 from scipy import sparse
 
-from memberlens import predict
-from memberlens.core.errors import ConfigError, InputError
+from memberlens.core import progress
+from memberlens.core.errors import ConfigError
 from memberlens.recommend._algorithms import Recommender
+from memberlens.recommend._blocks import blocks, top_positive_sparse
 from memberlens.recommend._catalogue import ALGORITHMS
-from memberlens.recommend._evaluate import model_factory, tune
-from memberlens.recommend._interactions import (
-    Interactions,
-    day_number,
-    day_of,
-    load_interactions,
-)
+from memberlens.recommend._choice import Choice, resolve_auto
+from memberlens.recommend._evaluate import model_factory
+from memberlens.recommend._interactions import Interactions, day_number, load_interactions
+from memberlens.recommend._memory import Shape, over_budget
 from memberlens.recommend._products import Products, load_products, with_catalogue
 from memberlens.recommend._reasons import new_item, reason
 from memberlens.recommend._rerank import candidates, eligible, long_tail, mmr_order, with_pins
 from memberlens.recommend._scenarios import AUTO, Scenario, Scenarios
-from memberlens.recommend._split import stratified
 from memberlens.store import StateStore, Warehouse
-
-MODEL = "recommender"
-FORMAT = "memberlens-recommender/1"
-# What the refresh may choose from when no choice is registered: quick to fit on a
-# laptop, in the catalogue's simplest-first order.
-REFRESH_CHOICES = ("popularity", "category", "item_knn", "blend", "rrf")
-_CHUNK = 1024
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 LIST_COLUMNS = ("scenario", "list_id", "rank", "product_id", "score", "reason", "algorithm")
+SCHEMA = pa.schema(
+    [
+        ("scenario", pa.string()),
+        ("list_id", pa.string()),
+        ("rank", pa.int32()),
+        ("product_id", pa.string()),
+        ("score", pa.float64()),
+        ("reason", pa.string()),
+        ("algorithm", pa.string()),
+    ]
+)
+# Anchors per block of item lists: their neighbour rows are sparse, so a block is small.
+_ITEM_BLOCK = 4096
 
 
 @dataclass
 class Lists:
-    """The step's output: list rows, which fallback serves each member, the catalogue."""
+    """The step's output: list rows (Arrow tables, a block at a time), which fallback
+    serves each member, the catalogue."""
 
-    rows: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in LIST_COLUMNS})
+    parts: list[pa.Table] = field(default_factory=list)
     fallback: dict[str, str] = field(default_factory=dict)  # member_id -> list id
     products: Products | None = None
     summary: dict[str, Any] = field(default_factory=dict)
@@ -81,39 +84,71 @@ class Lists:
         reasons: list[str],
         algorithm: str,
     ) -> None:
-        n = len(product_ids)
-        self.rows["scenario"] += [scenario] * n
-        self.rows["list_id"] += [list_id] * n
-        self.rows["rank"] += list(range(1, n + 1))
-        self.rows["product_id"] += product_ids
-        self.rows["score"] += [round(float(s), 6) for s in scores]
-        self.rows["reason"] += reasons
-        self.rows["algorithm"] += [algorithm] * n
-
-    def table(self) -> pa.Table:
-        return pa.table(
-            {
-                "scenario": pa.array(self.rows["scenario"], pa.string()),
-                "list_id": pa.array(self.rows["list_id"], pa.string()),
-                "rank": pa.array(self.rows["rank"], pa.int32()),
-                "product_id": pa.array(self.rows["product_id"], pa.string()),
-                "score": pa.array(self.rows["score"], pa.float64()),
-                "reason": pa.array(self.rows["reason"], pa.string()),
-                "algorithm": pa.array(self.rows["algorithm"], pa.string()),
-            }
+        """One list, best first."""
+        self.add_lists(
+            scenario,
+            [list_id],
+            np.asarray([len(product_ids)], dtype=np.int64),
+            product_ids,
+            np.asarray(scores, dtype=np.float64),
+            reasons,
+            algorithm,
         )
 
+    def add_lists(
+        self,
+        scenario: str,
+        list_ids: Sequence[str],
+        lengths: Ints,
+        product_ids: Sequence[str] | npt.NDArray[Any],
+        scores: Floats,
+        reasons: Sequence[str],
+        algorithm: str | Sequence[str],
+    ) -> None:
+        """Several lists at once: ``lengths[i]`` places for ``list_ids[i]``, their
+        products, scores and reasons one after the other; ``algorithm`` one for all
+        or one per list."""
+        n = int(lengths.sum())
+        if n == 0:
+            return
+        ends = np.cumsum(lengths)
+        rank = np.arange(n) - np.repeat(ends - lengths, lengths) + 1
+        named = np.repeat(np.asarray(list_ids, dtype=object), lengths)
+        made = (
+            [algorithm] * n
+            if isinstance(algorithm, str)
+            else np.repeat(np.asarray(algorithm, dtype=object), lengths)
+        )
+        self.parts.append(
+            pa.table(
+                [
+                    pa.array([scenario] * n, pa.string()),
+                    pa.array(named, pa.string()),
+                    pa.array(rank, pa.int32()),
+                    pa.array(np.asarray(product_ids, dtype=object), pa.string()),
+                    # Python's round: decimal halves as written, not as binary
+                    pa.array([round(v, 6) for v in scores.tolist()], pa.float64()),
+                    pa.array(list(reasons), pa.string()),
+                    pa.array(made, pa.string()),
+                ],
+                schema=SCHEMA,
+            )
+        )
 
-@dataclass(frozen=True)
-class Choice:
-    """The algorithm ``auto`` stands for: name, settings, registry version (if any)."""
+    def table(self) -> pa.Table:
+        if not self.parts:
+            return SCHEMA.empty_table()
+        return pa.concat_tables(self.parts).combine_chunks()
 
-    algorithm: str
-    params: dict[str, Any]
-    version: int | None = None
+    def __len__(self) -> int:
+        return sum(part.num_rows for part in self.parts)
 
-    def label(self) -> str:
-        return f"{self.algorithm} v{self.version}" if self.version else self.algorithm
+    def list_ids(self) -> set[str]:
+        """Every list id the lists hold."""
+        found: set[str] = set()
+        for part in self.parts:
+            found.update(part.column("list_id").unique().to_pylist())
+        return found
 
 
 def check_algorithms(scenarios: Scenarios) -> None:
@@ -130,91 +165,6 @@ def check_algorithms(scenarios: Scenarios) -> None:
                 f"{scenarios.origin}: item scenario {scenario.name!r} needs an item-to-item "
                 "algorithm: item_knn, content or association"
             )
-
-
-def register_choice(
-    state: StateStore,
-    root: Path,
-    *,
-    algorithm: str,
-    params: dict[str, Any],
-    metrics: dict[str, Any],
-    window_end: datetime | None,
-    fingerprint: str,
-) -> predict.RegisteredModel:
-    """Record ``algorithm`` with ``params`` as the production ``recommender`` (what
-    ``auto`` means from now on); the same choice on the same data with the same
-    figures is not recorded twice."""
-    return predict.register_production(
-        state,
-        root,
-        name=MODEL,
-        artifact={"format": FORMAT, "algorithm": algorithm, "params": params},
-        params={"algorithm": algorithm, **params},
-        metrics=metrics,
-        window=(None, window_end.date() if window_end else None),
-        data_fingerprint=fingerprint,
-    )
-
-
-def register_evaluation(
-    state: StateStore, root: Path, result: dict[str, Any], data: Interactions
-) -> predict.RegisteredModel:
-    """Make an evaluation's default (with the settings that won on validation) what
-    ``auto`` means; the whole report rides along as the entry's metrics (the console's
-    evaluation page reads it)."""
-    name = str(result["default"])
-    newest = datetime.combine(day_of(int(data.day.max())), datetime.min.time())
-    return register_choice(
-        state,
-        root,
-        algorithm=name,
-        params=dict(result["validation"]["params"].get(name, {})),
-        metrics={"chosen_by": "evaluate", "evaluation": result},
-        window_end=newest,
-        fingerprint=fingerprint(data),
-    )
-
-
-def fingerprint(data: Interactions) -> str:
-    """What the data looked like: sizes and a digest of the (user, item, day) records."""
-    digest = hashlib.sha256()
-    digest.update(f"{len(data.users)}:{len(data.items)}:{len(data)}".encode())
-    for part in (data.user, data.item, data.day):
-        digest.update(np.ascontiguousarray(part).tobytes())
-    return digest.hexdigest()
-
-
-def resolve_auto(state: StateStore, root: Path, data: Interactions, *, cutoff: datetime) -> Choice:
-    """The registered choice, else one made now on a validation split and registered."""
-    try:
-        entry = predict.get_model(state, MODEL)
-    except predict.ModelNotFoundError:
-        entry = None
-    if entry is not None:
-        artifact = predict.read_artifact(root, entry)
-        if artifact.get("algorithm") in ALGORITHMS:
-            return Choice(artifact["algorithm"], dict(artifact.get("params", {})), entry.version)
-    try:
-        validation = stratified(data, test_ratio=0.25, seed=42)
-    except InputError:  # nobody has two items: nothing to validate on
-        return Choice("popularity", {})
-    tried: dict[str, float] = {}
-    settings: dict[str, dict[str, Any]] = {}
-    for name in REFRESH_CHOICES:
-        settings[name], ndcg = tune(validation, name, k=10)
-        tried[name] = max(ndcg.values())
-    best = max(tried, key=lambda n: tried[n])  # ties: the simpler
-    entry = register_choice(
-        state,
-        root,
-        algorithm=best,
-        params=settings[best],
-        metrics={"chosen_by": "refresh", "validation_ndcg_at_10": tried, **validation.describe()},
-        window_end=cutoff,
-        fingerprint=fingerprint(data),
-    )
-    return Choice(best, settings[best], entry.version)
 
 
 def _member_places(warehouse: Warehouse) -> dict[str, tuple[str, str]]:
@@ -239,6 +189,14 @@ def _member_places(warehouse: Warehouse) -> dict[str, tuple[str, str]]:
     return {mid: (top(c["city"]), top(c["region"])) for mid, c in counts.items()}
 
 
+class OverBudget(Exception):
+    """An algorithm whose memory estimate is above the budget: its lists are skipped."""
+
+    def __init__(self, name: str, entry: dict[str, Any]) -> None:
+        super().__init__(entry["reason"])
+        self.name, self.entry = name, entry
+
+
 class _Builder:
     """One refresh's lists, scenario by scenario."""
 
@@ -250,7 +208,7 @@ class _Builder:
         *,
         today: int,
         auto: Callable[[], Choice],
-        progress: Callable[[int], None] | None,
+        memory_budget: int | None = None,
     ) -> None:
         self.data, self.products, self.scenarios = data, products, scenarios
         half_life = scenarios.defaults.half_life_days or None
@@ -264,11 +222,30 @@ class _Builder:
         self._content: Recommender | None = None
         self.category = data.category
         self.auto = functools.cache(auto)
-        self.progress = progress
         self.labels = np.asarray(
             [products.name[i] or products.ids[i] for i in range(len(products))], dtype=object
         )
         self._models: dict[str, Recommender] = {}
+        self.shape = Shape.of(self.train)
+        self.budget = memory_budget
+        self.skipped: dict[str, dict[str, Any]] = {}  # algorithm -> why it did not run
+
+    def _fit(self, name: str, params: dict[str, Any]) -> Recommender:
+        """``name`` fitted on the lists' training matrix, unless it would pass the
+        memory budget (:class:`OverBudget`)."""
+        key = json.dumps([name, params], sort_keys=True)
+        if key in self._models:
+            return self._models[key]
+        model = model_factory(name, params, self.products)()
+        need = model.memory(self.shape)
+        if self.budget is not None and need > self.budget:
+            self.skipped[name] = over_budget(name, need, self.budget)
+            raise OverBudget(name, self.skipped[name])
+        with progress.stage(f"fit {name}"):
+            model.fit(self.train, self.data)
+        model.labels = self.labels
+        self._models[key] = model
+        return model
 
     def model(self, scenario: Scenario) -> tuple[Recommender, str]:
         if scenario.algorithm == AUTO:
@@ -276,13 +253,7 @@ class _Builder:
             name, params, label = choice.algorithm, choice.params, choice.label()
         else:
             name, params, label = scenario.algorithm, {}, scenario.algorithm
-        key = json.dumps([name, params], sort_keys=True)
-        if key not in self._models:
-            model = model_factory(name, params, self.products)()
-            model.fit(self.train, self.data)
-            model.labels = self.labels
-            self._models[key] = model
-        return self._models[key], label
+        return self._fit(name, params), label
 
     def _rules(self, scenario: Scenario, users: Ints) -> tuple[Any, sparse.csr_matrix]:
         return eligible(
@@ -308,8 +279,25 @@ class _Builder:
         return factor
 
     def _pins(self, scenario: Scenario) -> Ints:
-        index = {p: i for i, p in enumerate(self.data.items.tolist())}
-        return np.asarray([index[p] for p in scenario.pins if p in index], dtype=np.int64)
+        at = np.searchsorted(self.data.items, np.asarray(scenario.pins, dtype=str))
+        known = [
+            int(i) for i, p in zip(at, scenario.pins, strict=True)
+            if i < len(self.data.items) and self.data.items[i] == p
+        ]  # fmt: skip
+        return np.asarray(known, dtype=np.int64)
+
+    def _rerank(self, scenario: Scenario, items: Ints, values: Floats, allowed: Any) -> Ints:
+        """MMR, the novelty share and pins over each row's candidates."""
+        order = mmr_order(
+            items,
+            values,
+            category=self.category,
+            novel=self.novel,
+            mmr_lambda=scenario.mmr_lambda,
+            novelty_share=scenario.novelty_share,
+        )
+        width = self.scenarios.defaults.candidates
+        return with_pins(order, self._pins(scenario), allowed)[:, :width]
 
     def _shape(
         self, scenario: Scenario, scores: npt.NDArray[np.float64], users: Ints | None
@@ -325,23 +313,16 @@ class _Builder:
         else:
             allowed, blocked = self._rules(scenario, users)
         items, values = candidates(scores, width, allowed=allowed, blocked=blocked)
-        order = mmr_order(
-            items,
-            values,
-            category=self.category,
-            novel=self.novel,
-            mmr_lambda=scenario.mmr_lambda,
-            novelty_share=scenario.novelty_share,
-        )
-        pins = self._pins(scenario)
-        return with_pins(order, pins, allowed)[:, :width], scores, pins
+        return self._rerank(scenario, items, values, allowed), scores, self._pins(scenario)
 
-    def content(self) -> Recommender:
-        """Content similarity over the catalogue, fitted once (for new items)."""
+    def content(self) -> Recommender | None:
+        """Content similarity over the catalogue, fitted once (for new items); None
+        when it would pass the memory budget."""
         if self._content is None:
-            self._content = model_factory("content", {}, self.products)()
-            self._content.fit(self.train, self.data)
-            self._content.labels = self.labels
+            try:
+                self._content = self._fit("content", {})
+            except OverBudget:
+                return None
         return self._content
 
     def with_new_items(self, scores: Floats, block: Ints) -> Floats:
@@ -349,7 +330,14 @@ class _Builder:
         member's best score times the item's similarity relative to the member's best
         new-item match — enough to compete for the novelty share's places, never to
         push out items with evidence above half the best."""
-        similar = self.content().scores(block)[:, self.new]
+        content = self.content()
+        if content is None:
+            return scores
+        evidence = content.sparse_scores(block)
+        if evidence is not None:
+            similar = sparse.csr_matrix(evidence)[:, self.new].toarray()
+        else:
+            similar = content.scores(block)[:, self.new]
         best_new = similar.max(axis=1, keepdims=True)
         best = np.maximum(scores, 0).max(axis=1, keepdims=True)
         relative = np.divide(similar, best_new, out=np.zeros_like(similar), where=best_new > 0)
@@ -357,45 +345,72 @@ class _Builder:
         scores[:, self.new] = 0.5 * best * relative
         return scores
 
-    def member_lists(self, scenario: Scenario, out: Lists) -> int:
-        model, label = self.model(scenario)
+    def member_lists(self, group: list[Scenario], out: Lists) -> dict[str, int]:
+        """The member scenarios of ``group`` (one model): each block of members is
+        scored once, then shaped by each scenario's rules."""
+        model, label = self.model(group[0])
         users = np.arange(len(self.data.users), dtype=np.int64)
-        new = self.new.any() and scenario.novelty_share > 0
-        written = 0
-        for start in range(0, len(users), _CHUNK):
-            block = users[start : start + _CHUNK]
+        fresh = [s.name for s in group if self.new.any() and s.novelty_share > 0]
+        written = dict.fromkeys((s.name for s in group), 0)
+        done = 0
+        for block in blocks(users, len(self.data.items)):
             scores = model.scores(block)
-            if new:
-                scores = self.with_new_items(scores, block)
-            ordered, scores, pins = self._shape(scenario, scores, block)
-            chosen = [ordered[row][ordered[row] >= 0] for row in range(len(block))]
-            said = model.explain_block(block, chosen)
-            for row, user in enumerate(block.tolist()):
-                items = chosen[row]
-                if not len(items):
-                    continue
-                reasons = said[row]
-                if new and self.new[items].any():
-                    fresh = np.flatnonzero(self.new[items])
-                    texts = self.content().explain_many(user, items[fresh])
-                    for at, text in zip(fresh.tolist(), texts, strict=True):
-                        reasons[at] = new_item(text)
-                reasons = [
-                    reason("editors_pick") if i in pins else r
-                    for i, r in zip(items.tolist(), reasons, strict=True)
-                ]
-                out.add(
-                    scenario.name,
-                    str(self.data.users[user]),
-                    self.data.items[items].tolist(),
-                    scores[row, items].tolist(),
-                    reasons,
-                    label,
+            mixed = self.with_new_items(scores, block) if fresh else scores
+            for scenario in group:
+                new = scenario.name in fresh and mixed is not scores
+                written[scenario.name] += self._write_members(
+                    scenario, model, label, block, mixed if new else scores, new, out
                 )
-                written += 1
-            if self.progress:
-                self.progress(len(block))
+            done += len(block)
+            progress.advance(done, len(users), f"{done:,} of {len(users):,} members")
         return written
+
+    def _write_members(
+        self,
+        scenario: Scenario,
+        model: Recommender,
+        label: str,
+        block: Ints,
+        scores: Floats,
+        new: bool,
+        out: Lists,
+    ) -> int:
+        """One scenario's lists for a block of members; how many have one."""
+        ordered, scores, pins = self._shape(scenario, scores, block)
+        chosen = [ordered[row][ordered[row] >= 0] for row in range(len(block))]
+        said = model.explain_block(block, chosen)
+        content = self.content() if new else None
+        reasons: list[str] = []
+        for row, user in enumerate(block.tolist()):
+            items = chosen[row]
+            if not len(items):
+                continue
+            texts = said[row]
+            if content is not None and self.new[items].any():
+                fresh = np.flatnonzero(self.new[items])
+                news = content.explain_many(user, items[fresh])
+                for at, text in zip(fresh.tolist(), news, strict=True):
+                    texts[at] = new_item(text)
+            if len(pins):
+                texts = [
+                    reason("editors_pick") if i in pins else r
+                    for i, r in zip(items.tolist(), texts, strict=True)
+                ]
+            reasons += texts
+        lengths = np.asarray([len(c) for c in chosen], dtype=np.int64)
+        listed = lengths > 0
+        rows = np.repeat(np.arange(len(block)), lengths)
+        items = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+        out.add_lists(
+            scenario.name,
+            self.data.users[block[listed]].tolist(),
+            lengths[listed],
+            self.data.items[items],
+            scores[rows, items],
+            reasons,
+            label,
+        )
+        return int(listed.sum())
 
     def fallback_lists(
         self, scenario: Scenario, places: dict[str, tuple[str, str]], out: Lists
@@ -433,40 +448,83 @@ class _Builder:
         return built
 
     def item_lists(self, scenario: Scenario, out: Lists) -> int:
+        """One list per product from the model's item-to-item rows, kept sparse: a
+        block of anchors' neighbour rows, never a block of the whole catalogue."""
         model, label = self.model(scenario)
         similar = model.item_to_item()
         if similar is None:
             raise ConfigError(f"{scenario.algorithm} has no item-to-item similarity")
         # Items the scenario's model knows nothing about (new items, for a model of
         # behaviour) get their content neighbours instead, when there is a catalogue.
-        fill = self.products.listed.any() and model.name != "content"
-        written = 0
+        fill = bool(self.products.listed.any()) and model.name != "content"
         anchors = np.arange(len(self.data.items), dtype=np.int64)
-        for start in range(0, len(anchors), _CHUNK):
-            block = anchors[start : start + _CHUNK]
-            scores = np.asarray(similar[block].todense(), dtype=np.float64)
-            empty = np.asarray((scores > 0).sum(axis=1) == 0)
-            if fill and empty.any():
-                nearest = self.content().item_to_item()
-                assert nearest is not None  # content is an item-to-item model
-                scores[empty] = np.asarray(nearest[block[empty]].todense())
-            scores[np.arange(len(block)), block] = 0.0  # never the item itself
-            ordered, scores, _ = self._shape(scenario, scores, None)
-            for row, anchor in enumerate(block.tolist()):
-                items = ordered[row][ordered[row] >= 0][: scenario.k * 2]
-                if not len(items):
-                    continue
-                source = self.content() if fill and empty[row] else model
-                out.add(
-                    scenario.name,
-                    f"@item:{self.data.items[anchor]}",
-                    self.data.items[items].tolist(),
-                    scores[row, items].tolist(),
-                    [reason(source.ANCHOR_REASON, item=str(self.labels[anchor]))] * len(items),
-                    label if source is model else "content",
-                )
-                written += 1
+        written = 0
+        for start in range(0, len(anchors), _ITEM_BLOCK):
+            block = anchors[start : start + _ITEM_BLOCK]
+            written += self._write_items(scenario, model, label, fill, similar, block, out)
+            progress.advance(start + len(block), len(anchors), "item lists")
         return written
+
+    def _write_items(
+        self,
+        scenario: Scenario,
+        model: Recommender,
+        label: str,
+        fill: bool,
+        similar: sparse.csr_matrix,
+        block: Ints,
+        out: Lists,
+    ) -> int:
+        """One block of anchors' lists; how many anchors have one."""
+        rows = sparse.csr_matrix(similar[block], dtype=np.float64)
+        empty = np.diff(sparse.csr_matrix(rows > 0).indptr) == 0
+        nearest = self.content() if fill and empty.any() else None
+        if nearest is not None:
+            content = nearest.item_to_item()
+            assert content is not None  # content is an item-to-item model
+            rows = sparse.diags((~empty).astype(np.float64)) @ rows + sparse.diags(
+                empty.astype(np.float64)
+            ) @ sparse.csr_matrix(content[block], dtype=np.float64)
+            rows = sparse.csr_matrix(rows)
+        else:
+            empty = np.zeros(len(block), dtype=bool)
+        # never the item itself
+        owner = np.repeat(np.arange(len(block)), np.diff(rows.indptr))
+        rows.data[rows.indices == block[owner]] = 0.0
+        boost = self._boost(scenario)
+        if boost is not None:
+            rows.data = rows.data * boost[rows.indices]
+        allowed, _ = self._rules(scenario, np.zeros(0, dtype=np.int64))
+        width = self.scenarios.defaults.candidates
+        items, values = top_positive_sparse(rows, width, allowed=allowed)
+        ordered = self._rerank(scenario, items, values, allowed)
+        # each list: its first k * 2 items
+        lengths = np.minimum((ordered >= 0).sum(axis=1), scenario.k * 2)
+        keep = np.arange(ordered.shape[1])[None, :] < lengths[:, None]
+        listed = lengths > 0
+        line, chosen = np.nonzero(keep)
+        product = ordered[line, chosen]
+        scores = np.asarray(rows[line, product]).ravel() if len(line) else np.zeros(0)
+        named = self.labels[block[listed]]
+        from_content = empty[listed]
+        sources = [nearest if c and nearest is not None else model for c in from_content.tolist()]
+        reasons = np.repeat(
+            np.asarray(
+                [reason(s.ANCHOR_REASON, item=str(n)) for s, n in zip(sources, named, strict=True)],
+                dtype=object,
+            ),
+            lengths[listed],
+        )
+        out.add_lists(
+            scenario.name,
+            [f"@item:{p}" for p in self.data.items[block[listed]].tolist()],
+            lengths[listed],
+            self.data.items[product],
+            scores,
+            reasons.tolist(),
+            np.where(from_content, "content", label).tolist(),
+        )
+        return int(listed.sum())
 
 
 def build_lists(
@@ -477,20 +535,30 @@ def build_lists(
     cutoff: datetime,
     scenarios: Scenarios,
     weights: dict[str, float] | None = None,
-    progress: Callable[[int], None] | None = None,
+    memory_budget: int | None = None,
 ) -> Lists:
-    """Every scenario's lists from the interactions before ``cutoff``."""
+    """Every scenario's lists from the interactions before ``cutoff``.
+
+    Member scenarios that use the same model share its scores (each block of members
+    is scored once); an algorithm whose memory estimate passes ``memory_budget``
+    bytes is skipped — its scenario's members are served the fallback lists — and
+    the summary's ``skipped`` says why. Progress: a stage per model and per item
+    scenario, advanced per block.
+    """
     check_algorithms(scenarios)
     moment = cutoff.astimezone(UTC).replace(tzinfo=None) if cutoff.tzinfo else cutoff
-    data = with_catalogue(load_interactions(warehouse, before=moment, weights=weights), warehouse)
-    products = load_products(warehouse, data)
+    with progress.stage("interactions"):
+        data = with_catalogue(
+            load_interactions(warehouse, before=moment, weights=weights), warehouse
+        )
+        products = load_products(warehouse, data)
     builder = _Builder(
         data,
         products,
         scenarios,
         today=day_number(moment.date()),
-        auto=lambda: resolve_auto(state, root, data, cutoff=moment),
-        progress=progress,
+        auto=lambda: resolve_auto(state, root, data, cutoff=moment, memory_budget=memory_budget),
+        memory_budget=memory_budget,
     )
     out = Lists(products=products)
     places = _member_places(warehouse)
@@ -498,21 +566,44 @@ def build_lists(
         "members_with_interactions": len(data.users),
         "items": len(data.items),
     }
-    for scenario in scenarios.scenarios.values():
-        if scenario.anchor == "item":
-            summary[scenario.name] = {"item_lists": builder.item_lists(scenario, out)}
-            continue
-        own = builder.member_lists(scenario, out)
-        fallbacks = builder.fallback_lists(scenario, places, out)
-        summary[scenario.name] = {"member_lists": own, "fallback_lists": len(fallbacks)}
+    for group in _by_model(builder, scenarios):
+        names = ", ".join(s.name for s in group)
+        with progress.stage(names):
+            try:
+                if group[0].anchor == "item":
+                    summary[group[0].name] = {"item_lists": builder.item_lists(group[0], out)}
+                    continue
+                own = builder.member_lists(group, out)
+            except OverBudget as exc:
+                own = dict.fromkeys((s.name for s in group), 0)
+                for scenario in group:
+                    summary[scenario.name] = {"skipped": exc.entry["reason"]}
+                if group[0].anchor == "item":
+                    continue
+            for scenario in group:
+                fallbacks = builder.fallback_lists(scenario, places, out)
+                entry = summary.setdefault(scenario.name, {})
+                entry.update({"member_lists": own[scenario.name], "fallback_lists": len(fallbacks)})
     # the list that serves a member without one of their own (or without consent)
-    present = {lid for lid in set(out.rows["list_id"]) if lid.startswith("@")}
+    present = {lid for lid in out.list_ids() if lid.startswith("@")}
     for member, (city, region) in places.items():
         for list_id in (f"@city:{city}", f"@region:{region}"):
             if list_id in present:
                 out.fallback[member] = list_id
                 break
     summary["auto"] = builder.auto().label() if builder.auto.cache_info().currsize else None
-    summary["rows"] = len(out.rows["list_id"])
+    summary["rows"] = len(out)
+    if builder.skipped:
+        summary["skipped"] = builder.skipped
     out.summary = summary
     return out
+
+
+def _by_model(builder: _Builder, scenarios: Scenarios) -> list[list[Scenario]]:
+    """The scenarios in groups that share a model: member scenarios by algorithm
+    (``auto`` together), each item scenario alone; in the file's order."""
+    groups: dict[str, list[Scenario]] = {}
+    for scenario in scenarios.scenarios.values():
+        key = scenario.name if scenario.anchor == "item" else f"member:{scenario.algorithm}"
+        groups.setdefault(key, []).append(scenario)
+    return list(groups.values())

@@ -4,7 +4,6 @@ for the online step to publish."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from memberlens.core import progress
 from memberlens.core.errors import InputError
-from memberlens.recommend._lists import Lists, build_lists
+from memberlens.core.settings import load_settings
+from memberlens.recommend._lists import SCHEMA, Lists, build_lists
 from memberlens.recommend._products import load_products
 from memberlens.recommend._scenarios import Scenarios
 from memberlens.store import StateStore, Warehouse
@@ -46,14 +47,21 @@ def compute_recommendations(
     *,
     cutoff: datetime,
     scenarios: Scenarios,
-    progress: Callable[[int], None] | None = None,
+    memory_budget: int | None = None,
 ) -> dict[str, Any]:
-    """Replace the cut-off day's snapshot of the lists; the step summary."""
+    """Replace the cut-off day's snapshot of the lists; the step summary.
+
+    ``memory_budget`` (bytes) defaults to the workspace's ``[recommend]
+    memory_budget`` (a quarter of the machine's memory unless set). Progress: the
+    stages of :func:`build_lists`, then ``snapshot``.
+    """
     ensure_tables(warehouse)
     moment, snapshot = _snapshot(cutoff)
+    if memory_budget is None:
+        memory_budget = load_settings(root).recommend.budget_bytes()
     try:
         lists = build_lists(
-            warehouse, state, root, cutoff=moment, scenarios=scenarios, progress=progress
+            warehouse, state, root, cutoff=moment, scenarios=scenarios, memory_budget=memory_budget
         )
     except InputError as exc:  # nothing to learn from yet: an empty snapshot, not a failure
         lists = Lists(summary={"skipped": str(exc)})
@@ -64,7 +72,7 @@ def compute_recommendations(
             "list_id": pa.array(list(lists.fallback.values()), pa.string()),
         }
     )
-    with warehouse.transaction():
+    with progress.stage("snapshot"), warehouse.transaction():
         for table, part in ((TABLE, rows), (FALLBACK_TABLE, fallback)):
             warehouse.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot])
             warehouse.native.register("_rec_part", part)
@@ -85,21 +93,21 @@ def read_lists(warehouse: Warehouse, *, cutoff: datetime) -> Lists:
     ensure_tables(warehouse)
     _, snapshot = _snapshot(cutoff)
     out = Lists()
-    rows = warehouse.fetch_all(
+    rows = warehouse.execute(
         f"SELECT scenario, list_id, rank, product_id, score, reason, algorithm FROM {TABLE} "
         "WHERE snapshot_date = ? ORDER BY scenario, list_id, rank",
         [snapshot],
-    )
-    for column, values in zip(out.rows, zip(*rows, strict=True), strict=False):
-        out.rows[column] = list(values)
+    ).fetch_arrow_table()
+    if rows.num_rows:
+        out.parts.append(rows.cast(SCHEMA))
     out.fallback = dict(
         warehouse.fetch_all(
             f"SELECT member_id, list_id FROM {FALLBACK_TABLE} WHERE snapshot_date = ?",
             [snapshot],
         )
     )
-    if rows:
+    if rows.num_rows:
         # The facts of the products the lists name; a list's category beats none.
-        named = np.asarray(sorted(set(out.rows["product_id"])), dtype=str)
+        named = np.asarray(sorted(rows.column("product_id").unique().to_pylist()), dtype=str)
         out.products = load_products(warehouse, named)
     return out
