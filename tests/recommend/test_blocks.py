@@ -14,9 +14,9 @@ import pytest
 from scipy import sparse
 
 from memberlens.recommend import _blocks, _similarity
-from memberlens.recommend._algorithms import CategoryAffinity, ItemKnn, UserKnn, top_k
+from memberlens.recommend._algorithms import Blend, CategoryAffinity, ItemKnn, UserKnn, top_k
 from memberlens.recommend._association import Association
-from memberlens.recommend._blocks import top_positive
+from memberlens.recommend._blocks import add_reciprocal_ranks, top_positive
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._similarity import cosine_neighbours, keep_top
 
@@ -65,6 +65,8 @@ def test_top_positive_matches_a_full_sort_with_ties_and_short_rows() -> None:
     scores = np.round(rng.normal(size=(200, 300)), 1)  # many ties, many negatives
     scores[:20] = np.where(rng.random((20, 300)) < 0.01, 1.0, 0.0)  # rows with few positives
     scores[5] = np.nan
+    scores[30:60] = scores[25]  # members with the same scores are chosen for once
+    scores[61] = np.where(scores[25] == 0.5, 0.6, scores[25])  # almost the same
     for k in (1, 7, 40, 300, 400):
         items, values = top_positive(scores, k)
         want = _brute_top(np.nan_to_num(scores, nan=0.0), k)
@@ -202,3 +204,69 @@ def test_reasons_of_a_block_name_the_item_each_user_would_be_told_alone() -> Non
             f"because you liked i{j:06d}" if j >= 0 else "similar to what you looked at"
             for j in want
         ]
+
+
+@pytest.mark.parametrize("density", [0.01, 0.9])
+def test_reciprocal_ranks_are_those_of_a_full_stable_sort(density: float) -> None:
+    rng = np.random.default_rng(12)
+    scores = np.where(rng.random((60, 400)) < density, np.round(rng.random((60, 400)), 1), 0.0)
+    scores[10:20] = scores[5]  # members with the same scores share a ranking
+    scores[3] = -scores[3]  # no positive score at all
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(1, 401)[None, :], axis=1)
+    total = np.full((60, 400), 0.25)
+    add_reciprocal_ranks(total, scores, 60)
+    assert np.array_equal(total, 0.25 + np.where(scores > 0, 1.0 / (60 + rank), 0.0))
+
+
+@pytest.mark.parametrize(("width", "k"), [(5000, 10), (3001, 5), (20_000, 40), (257, 1)])
+def test_wide_rows_narrowed_by_groups_keep_the_partitions_answer(
+    width: int, k: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(width)
+    values = np.round(rng.random((40, width)) * 20) / 20  # many ties
+    values[values < 0.3] = -np.inf
+    values[0] = -np.inf  # nothing at all
+    values[1] = 0.5  # one value everywhere
+    values[2, -1] = 2.0  # the best in the last, short group
+    grouped = _blocks.top_columns(values, k)
+    monkeypatch.setattr(_blocks, "GROUP", 10**9)  # the partition alone
+    assert np.array_equal(grouped, _blocks.top_columns(values, k))
+    assert grouped[2, -1] == width - 1
+
+
+@pytest.mark.parametrize("model", [ItemKnn, UserKnn])
+def test_a_neighbour_model_narrowed_equals_one_fitted_with_fewer(model: type) -> None:
+    m = _random(150, 90, 0.06, seed=13, shared=True)
+    data = _interactions(m)
+    wide = model(neighbours=40).fit(m, data)
+    for n in (3, 10, 40):
+        narrow, fitted = wide.narrowed(n), model(neighbours=n).fit(m, data)
+        assert (narrow.similar != fitted.similar).nnz == 0
+        users = np.arange(150)
+        assert np.array_equal(narrow.scores(users), fitted.scores(users))
+    with pytest.raises(ValueError, match="keeps 40"):
+        wide.narrowed(41)
+
+
+def test_a_blend_reweighted_equals_one_fitted_with_those_weights() -> None:
+    m = _random(120, 70, 0.08, seed=14, shared=False)
+    data = _interactions(m)
+    fitted = Blend().fit(m, data)
+    users = np.arange(120)
+    for weights in ((0.75, 0.25), None):
+        want = Blend(weights=weights).fit(m, data).scores(users)
+        assert np.array_equal(fitted.reweighted(weights).scores(users), want)
+
+
+def test_rows_alike_in_their_probes_but_not_in_full_stand_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_blocks, "PROBES", 4)  # cells 0, 333, 666, 999
+    values = np.zeros((5, 1000))
+    values[1, 500] = 1.0  # same probes as row 0, a different row
+    values[3, 500] = 1.0  # the same as row 1
+    values[4, 999] = np.nan  # NaN equals itself, bit for bit
+    first, inverse = _blocks.same_rows(np.r_[values, values[4:]])
+    assert first.tolist() == [0, 1, 4] and inverse.tolist() == [0, 1, 0, 1, 2, 2]

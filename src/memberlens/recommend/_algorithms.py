@@ -30,6 +30,7 @@ from scipy import sparse
 from memberlens.core import progress
 from memberlens.recommend import _similarity
 from memberlens.recommend._blocks import (
+    add_reciprocal_ranks,
     block_rows,
     sparse_enough,
     top_positive,
@@ -38,7 +39,7 @@ from memberlens.recommend._blocks import (
 from memberlens.recommend._interactions import UNKNOWN, Interactions
 from memberlens.recommend._reasons import reason
 from memberlens.recommend._memory import ENTRY, PRODUCT_ENTRY, Shape
-from memberlens.recommend._similarity import cosine_neighbours, row_blocks
+from memberlens.recommend._similarity import cosine_neighbours, keep_top, row_blocks
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -149,6 +150,30 @@ class _Knn(Recommender):
     def params(self) -> dict[str, object]:
         return {"neighbours": self.neighbours, "shrink": self.shrink}
 
+    def fit(self, train: sparse.csr_matrix, data: Interactions) -> _Knn:
+        super().fit(train, data)
+        self._keep(cosine_neighbours(self._rows(self._fitted()[0]), self.shrink, self.neighbours))
+        return self
+
+    def narrowed(self, neighbours: int) -> _Knn:
+        """This fitted model with each row cut to its ``neighbours`` best (at most as
+        many as it keeps): what fitting with ``neighbours`` gives, without forming the
+        Gram matrix again — a row's n best are the n best of its wider best."""
+        if neighbours > self.neighbours:
+            raise ValueError(f"{self.name}: keeps {self.neighbours} neighbours, not {neighbours}")
+        train, data = self._fitted()
+        copy = type(self)(neighbours=neighbours, shrink=self.shrink)
+        copy.train, copy.data, copy.labels = train, data, self.labels
+        copy._keep(keep_top(self.similar, neighbours))
+        return copy
+
+    def _rows(self, train: sparse.csr_matrix) -> sparse.csr_matrix:
+        """The rows whose neighbours are kept: items (item-kNN) or members."""
+        return train
+
+    def _keep(self, similar: sparse.csr_matrix) -> None:
+        self.similar = similar
+
     def _kept(self, rows: int, pairs: int, copies: int) -> int:
         """Bytes of ``copies`` neighbour matrices of ``rows`` rows and the block of the
         Gram matrix they are cut from."""
@@ -160,13 +185,14 @@ class ItemKnn(_Knn):
     name = "item_knn"
     GRID = ({}, {"neighbours": 20}, {"neighbours": 400})
 
-    def fit(self, train: sparse.csr_matrix, data: Interactions) -> ItemKnn:
-        super().fit(train, data)
+    def _rows(self, train: sparse.csr_matrix) -> sparse.csr_matrix:
         # item × item similarity; kept as "for item i, its neighbours j" rows
-        self.similar = cosine_neighbours(train.T.tocsr(), self.shrink, self.neighbours)
+        return train.T.tocsr()
+
+    def _keep(self, similar: sparse.csr_matrix) -> None:
+        self.similar = similar
         # scores are train @ similarᵀ: transposed once here, not once per block
-        self.similar_t_ = self.similar.T.tocsr()
-        return self
+        self.similar_t_ = similar.T.tocsr()
 
     def memory(self, shape: Shape) -> int:
         return super().memory(shape) + self._kept(shape.items, shape.item_pairs, 2)
@@ -196,11 +222,6 @@ class UserKnn(_Knn):
     name = "user_knn"
     NEIGHBOURS = 50
     GRID = ({}, {"neighbours": 20}, {"neighbours": 200})
-
-    def fit(self, train: sparse.csr_matrix, data: Interactions) -> UserKnn:
-        super().fit(train, data)
-        self.similar = cosine_neighbours(train, self.shrink, self.neighbours)
-        return self
 
     def memory(self, shape: Shape) -> int:
         return super().memory(shape) + self._kept(shape.users, shape.user_pairs, 1)
@@ -338,6 +359,14 @@ class Blend(_Hybrid):
     def params(self) -> dict[str, object]:
         return {**super().params(), "weights": list(self.weights)}
 
+    def reweighted(self, weights: tuple[float, ...] | None) -> Blend:
+        """This fitted blend with other ``weights`` (default: equal), its fitted parts
+        shared: what fitting with ``weights`` gives, without fitting the parts again."""
+        train, data = self._fitted()
+        copy = type(self)(self.parts, weights)
+        copy.train, copy.data, copy.labels = train, data, self.labels
+        return copy
+
     def scores(self, users: Ints) -> Floats:
         total = np.zeros((len(users), len(self._fitted()[1].items)))
         for weight, share in zip(self.weights, self._shares(users), strict=True):
@@ -357,10 +386,7 @@ class RankFusion(_Hybrid):
     def scores(self, users: Ints) -> Floats:
         total = np.zeros((len(users), len(self._fitted()[1].items)))
         for block in self._shares(users):
-            order = np.argsort(-block, axis=1, kind="stable")
-            rank = np.empty_like(order)
-            np.put_along_axis(rank, order, np.arange(1, block.shape[1] + 1)[None, :], axis=1)
-            total += np.where(block > 0, 1.0 / (self.C + rank), 0.0)
+            add_reciprocal_ranks(total, block, self.C)
         return total
 
 

@@ -28,6 +28,10 @@ Floats = npt.NDArray[np.float64]
 BLOCK_CELLS = 1 << 22
 # A sort costs about this many times a partition's pass, per number.
 SPARSE_RATIO = 16
+# Columns per group when a wide row is narrowed before its partition.
+GROUP = 64
+# Cells of a row compared first when looking for equal rows.
+PROBES = 256
 
 
 def block_rows(n_items: int, cells: int | None = None) -> int:
@@ -60,6 +64,10 @@ def top_positive(scores: Floats, k: int) -> tuple[Ints, Floats]:
     take = min(k, width)
     if take <= 0 or n == 0:
         return np.full((n, max(take, 0)), -1, dtype=np.int64), np.zeros((n, max(take, 0)))
+    first, inverse = same_rows(scores)
+    if len(first) < n:  # members with the same scores: choose once for each
+        items, best = top_positive(scores[first], k)
+        return items[inverse], best[inverse]
     # no evidence (0 or less, NaN) ranks below every score and is never listed
     evidence = scores > 0
     values = np.where(evidence, scores, -np.inf)
@@ -104,10 +112,16 @@ def _first_columns(marked: npt.NDArray[np.bool_], k: int) -> Ints:
 
 def top_columns(values: npt.NDArray[np.floating], k: int) -> Ints:
     """Per row, the columns of the ``k`` largest values in increasing column order;
-    of equal values the smaller column wins."""
+    of equal values the smaller column wins.
+
+    A wide row is narrowed first (:func:`_grouped_top`); a partition then takes the
+    ``k`` of the rest.
+    """
     n, width = values.shape
     if k >= width:
         return np.broadcast_to(np.arange(width, dtype=np.int64), (n, width)).copy()
+    if width >= GROUP * k * 4:
+        return _grouped_top(values, k)
     top = np.argpartition(values, width - k, axis=1)[:, width - k :]
     kth = np.take_along_axis(values, top, axis=1).min(axis=1)
     # a row with more than k values >= its k-th largest has a tie to break by column
@@ -118,6 +132,29 @@ def top_columns(values: npt.NDArray[np.floating], k: int) -> Ints:
     return top.astype(np.int64, copy=False)
 
 
+def _grouped_top(values: npt.NDArray[np.floating], k: int) -> Ints:
+    """:func:`top_columns` of wide rows through groups of ``GROUP`` consecutive
+    columns: the ``k`` groups with the largest maxima (equal maxima: the earlier
+    group), then the ``k`` best of their columns.
+
+    Exact, ties included (the argument of ``_batch``): if column x is among the k best
+    — by value, then the smaller column — every group ranked above x's group has a
+    first maximal column ranked above x, since groups are ranges of consecutive
+    columns; so fewer than k groups rank above x's. One pass over the row (the
+    maxima) replaces a partition of it.
+    """
+    n, width = values.shape
+    starts = np.arange(0, width, GROUP)
+    groups = top_columns(np.maximum.reduceat(values, starts, axis=1), k)
+    columns = (groups[:, :, None] * GROUP + np.arange(GROUP)).reshape(n, -1)
+    # the last group may be short: its missing columns sort after every real one
+    real = columns < width
+    picked = np.take_along_axis(values, np.minimum(columns, width - 1), axis=1)
+    picked = np.where(real, picked, -np.inf)
+    best = top_columns(picked, k)  # columns ascend, so positions break ties as columns do
+    return np.take_along_axis(columns, best, axis=1)
+
+
 def _break_ties(values: npt.NDArray[np.floating], kth: npt.NDArray[np.floating], k: int) -> Ints:
     """Rows with ties at the k-th value: all larger values, then the first equal ones."""
     above = values > kth[:, None]
@@ -125,6 +162,56 @@ def _break_ties(values: npt.NDArray[np.floating], kth: npt.NDArray[np.floating],
     room = k - np.count_nonzero(above, axis=1)
     keep = above | (equal & (np.cumsum(equal, axis=1) <= room[:, None]))
     return np.nonzero(keep)[1].reshape(len(values), k)
+
+
+def same_rows(values: npt.NDArray[np.floating]) -> tuple[Ints, Ints]:
+    """Rows equal to an earlier row, bit for bit: the first row of each distinct one
+    and each row's index among those firsts.
+
+    Members with nothing but a product everyone has (CDNOW's 23,500 "cd" buyers) get
+    the same scores from most models; their lists are chosen once. Rows are grouped
+    by ``PROBES`` of their cells, spread along the row; a row that shares its probes
+    with an earlier one is then compared with it cell by cell (a row that differs
+    stands alone).
+
+    >>> first, inverse = same_rows(np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0]]))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    n, width = values.shape
+    alone = np.arange(n)
+    if n < 2 or width == 0:
+        return alone, alone
+    cells = np.ascontiguousarray(values).view(f"u{values.itemsize}")  # bits, NaN included
+    probe = np.unique(np.linspace(0, width - 1, min(width, PROBES)).astype(np.int64))
+    sample = np.ascontiguousarray(cells[:, probe])
+    sample = sample.view(np.dtype((np.void, sample.itemsize * len(probe))))
+    _, first, inverse = np.unique(sample.ravel(), return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if len(first) == n:
+        return alone, alone
+    # rows sharing their probes with an earlier row: compared with it in full
+    later = np.flatnonzero(first[inverse] != alone)
+    # row by row: views of the two rows, no copies of the block
+    model = first[inverse[later]]
+    differ = np.asarray(
+        [
+            not np.array_equal(cells[r], cells[m])
+            for r, m in zip(later.tolist(), model.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    if differ.any():  # grouped among themselves, by their whole rows
+        apart = later[differ]
+        rows = np.ascontiguousarray(cells[apart])
+        rows = rows.view(np.dtype((np.void, rows.itemsize * width))).ravel()
+        _, own, again = np.unique(rows, return_index=True, return_inverse=True)
+        inverse[apart] = len(first) + again.ravel()
+        first = np.r_[first, apart[own]]
+    order = np.argsort(first, kind="stable")  # firsts in row order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse]
 
 
 def sparse_enough(scores: sparse.csr_matrix) -> bool:
@@ -177,3 +264,35 @@ def top_positive_sparse(
     items[row[top], rank[top]] = col[top]
     values[row[top], rank[top]] = value[top]
     return items, values
+
+
+def add_reciprocal_ranks(total: Floats, scores: Floats, c: float) -> None:
+    """Add ``1 / (c + rank)`` of each positive score to ``total`` (same shape): rank 1
+    the row's best, equal scores by the smaller column, as a full stable sort of the
+    row would rank them; a score of 0 or less adds nothing (reciprocal-rank fusion).
+
+    Only positive scores need a rank (the rest rank below them all), so a row with few
+    of them sorts those alone; a block dense with them ranks each distinct row once
+    (members with no signal of their own share one ranking).
+
+    >>> total = np.zeros((2, 4))
+    >>> add_reciprocal_ranks(total, np.array([[0.5, 2.0, 0.5, 0.0]] * 2), 0)
+    >>> total.tolist()
+    [[0.5, 1.0, 0.3333333333333333, 0.0], [0.5, 1.0, 0.3333333333333333, 0.0]]
+    """
+    n, width = scores.shape
+    positive = scores > 0
+    if np.count_nonzero(positive) * SPARSE_RATIO < n * width:
+        row, col = np.nonzero(positive)
+        order = np.lexsort((col, -scores[row, col], row))
+        row, col = row[order], col[order]
+        rank = np.arange(len(row)) - np.searchsorted(row, row, side="left") + 1
+        total[row, col] += 1.0 / (c + rank)
+        return
+    first, inverse = same_rows(scores)
+    distinct = scores[first]
+    order = np.argsort(-distinct, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(1, width + 1)[None, :], axis=1)
+    share = np.where(distinct > 0, 1.0 / (c + rank), 0.0)
+    total += share if len(first) == n else share[inverse]

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from memberlens.core import progress
 from memberlens.core.errors import UsageError
-from memberlens.recommend._algorithms import Recommender, top_k
+from memberlens.recommend._algorithms import Blend, Recommender, _Knn, top_k
 from memberlens.recommend._catalogue import ALGORITHMS
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._memory import Shape, over_budget
@@ -40,7 +40,7 @@ class Run:
 
 def run(
     split: Split,
-    factory: Factory,
+    factory: Factory | Recommender,
     *,
     k: int,
     keep_seen: bool = False,
@@ -48,17 +48,21 @@ def run(
     rounds: int = 1000,
     listed: npt.NDArray[np.bool_] | None = None,
 ) -> Run:
-    """Fit ``factory()`` on ``split.train`` and score its top-``k`` lists.
+    """Fit ``factory()`` on ``split.train`` and score its top-``k`` lists (a model
+    given instead of a factory is taken as fitted there already).
 
     Candidates are the items with a training record, plus the catalogue's products
     (``listed``): an item known only from the held-out part would give itself away —
     any model able to score unseen items would find the test by elimination.
     """
     train = split.train.matrix()
-    model = factory()
-    began = time.perf_counter()
-    model.fit(train, split.train)
-    fitted = time.perf_counter() - began
+    if isinstance(factory, Recommender):  # fitted on this split's training part already
+        model, fitted = factory, 0.0
+    else:
+        model = factory()
+        began = time.perf_counter()
+        model.fit(train, split.train)
+        fitted = time.perf_counter() - began
     allowed = np.asarray((train > 0).sum(axis=0)).ravel() > 0
     if listed is not None:
         allowed |= listed
@@ -80,7 +84,7 @@ def run(
 
 def choose(
     validation: Split,
-    candidates: Mapping[str, Factory],
+    candidates: Mapping[str, Factory | Recommender],
     *,
     k: int,
     keep_seen: bool = False,
@@ -119,10 +123,36 @@ def tune(
     """``name``'s keyword set (of its ``GRID``) with the best NDCG@k on ``validation``,
     ties to the earlier (the default first); and each set's figure."""
     grid = {json.dumps(params, sort_keys=True): params for params in ALGORITHMS[name].GRID}
-    labels = {label: model_factory(name, params, products) for label, params in grid.items()}
+    labels: dict[str, Factory | Recommender] = {
+        label: model_factory(name, params, products) for label, params in grid.items()
+    }
+    labels.update(_narrowed(validation, name, grid))
     listed = products.listed if products is not None else None
     best, ndcg = choose(validation, labels, k=k, keep_seen=keep_seen, listed=listed)
     return grid[best], ndcg
+
+
+def _narrowed(
+    validation: Split, name: str, grid: Mapping[str, dict[str, Any]]
+) -> dict[str, Recommender]:
+    """Grids whose models can share one fit on the validation's training part: a
+    neighbour model's numbers of neighbours (the widest fitted, the others cut from it
+    — the Gram matrix, the costly part, is formed once) and a blend's weights (its
+    parts fitted once). The same models as fitting each setting."""
+    cls = ALGORITHMS[name]
+    if issubclass(cls, Blend) and not any(set(p) - {"weights"} for p in grid.values()):
+        blend = cls()
+        with progress.stage(f"fit {name}"):
+            blend.fit(validation.train.matrix(), validation.train)
+        return {label: blend.reweighted(p.get("weights")) for label, p in grid.items()}
+    if not issubclass(cls, _Knn) or any(set(p) - {"neighbours"} for p in grid.values()):
+        return {}
+    wanted = {label: int(p.get("neighbours", cls.NEIGHBOURS)) for label, p in grid.items()}
+    with progress.stage(f"fit {name}"):
+        widest = cls(neighbours=max(wanted.values())).fit(
+            validation.train.matrix(), validation.train
+        )
+    return {label: widest.narrowed(n) for label, n in wanted.items()}
 
 
 def memory_need(name: str, shape: Shape, products: Products | None = None) -> int:
