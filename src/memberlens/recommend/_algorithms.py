@@ -37,8 +37,8 @@ from memberlens.recommend._blocks import (
     top_positive_sparse,
 )
 from memberlens.recommend._interactions import UNKNOWN, Interactions
-from memberlens.recommend._reasons import reason
 from memberlens.recommend._memory import ENTRY, PRODUCT_ENTRY, Shape
+from memberlens.recommend._reasons import reason
 from memberlens.recommend._similarity import cosine_neighbours, keep_top, row_blocks
 
 Ints = npt.NDArray[np.int64]

@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 from memberlens.recommend._algorithms import Recommender
 from memberlens.recommend._batch import Floats32, Ints32, factor_top_k
 from memberlens.recommend._interactions import Interactions
-from memberlens.recommend._reasons import reason
 from memberlens.recommend._memory import ENTRY, Shape
+from memberlens.recommend._reasons import reason
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
