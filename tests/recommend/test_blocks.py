@@ -18,6 +18,7 @@ from memberlens.recommend._algorithms import Blend, CategoryAffinity, ItemKnn, U
 from memberlens.recommend._association import Association
 from memberlens.recommend._blocks import add_reciprocal_ranks, top_positive
 from memberlens.recommend._interactions import Interactions
+from memberlens.recommend._reasons import reason
 from memberlens.recommend._similarity import cosine_neighbours, keep_top
 
 
@@ -201,7 +202,9 @@ def test_reasons_of_a_block_name_the_item_each_user_would_be_told_alone() -> Non
     for user, items, texts in zip(users.tolist(), chosen, said, strict=True):
         want = _explained_one_by_one(m, model.similar, user, items)
         assert texts == [
-            f"because you liked i{j:06d}" if j >= 0 else "similar to what you looked at"
+            reason("because_you_liked", item=f"i{j:06d}")
+            if j >= 0
+            else reason("similar_to_what_you_looked_at")
             for j in want
         ]
 
