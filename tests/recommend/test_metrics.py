@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -85,6 +86,19 @@ def test_bootstrap_intervals_hold_the_mean_and_shrink_to_a_point_for_a_constant(
     assert found["ci"]["ndcg"][1] - found["ci"]["ndcg"][0] > 0  # type: ignore[index]
     same = summarise(score_lists([[1]] * 20, [{1}] * 20, k=1, catalogue=5), rounds=100)
     assert same["ci"]["precision"] == [1.0, 1.0]  # type: ignore[index]
+
+
+def test_a_figure_few_users_have_is_bounded_by_the_draws_that_hold_one() -> None:
+    # Novelty is a figure of users with a list: with 1 of 30 users listed, many bootstrap
+    # draws hold no such user (0 / 0); those draws say nothing and are left out.
+    lists = [[1, 2]] + [[]] * 29
+    relevant = [{1}] * 30
+    scored = score_lists(lists, relevant, k=2, catalogue=7, popularity=POPULARITY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in divide"
+        found = summarise(scored, rounds=200)
+    assert found["novelty"] is not None
+    assert found["ci"]["novelty"] == [found["novelty"], found["novelty"]]  # type: ignore[index]
 
 
 def test_paired_difference_bounds_a_real_gain_above_zero_and_a_null_across_it() -> None:

@@ -159,7 +159,9 @@ def summarise(
         for name in measured:
             column = scored.per_user[name]
             present = ~np.isnan(column)  # novelty: users with an empty list have none
-            draws[name].append((np.where(present, column, 0.0) @ w) / (present @ w))
+            # a draw of no user with the figure has none either (NaN, left out below)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                draws[name].append((np.where(present, column, 0.0) @ w) / (present @ w))
         listed = np.asarray(incidence.T @ w)  # items × rounds
         draws["coverage"].append((listed > 0).sum(axis=0) / scored.catalogue)
         draws["personalization"].append(_personalization(cosine, w[chosen]))
@@ -209,5 +211,10 @@ def paired_difference(
 
 
 def _interval(samples: npt.ArrayLike) -> list[float]:
-    low, high = np.percentile(np.asarray(samples, dtype=np.float64), [2.5, 97.5])
+    """The 95% percentile interval of the bootstrap draws that have a figure."""
+    drawn = np.asarray(samples, dtype=np.float64)
+    drawn = drawn[~np.isnan(drawn)]
+    if not len(drawn):
+        return [float("nan"), float("nan")]
+    low, high = np.percentile(drawn, [2.5, 97.5])
     return [float(low), float(high)]
