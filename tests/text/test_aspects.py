@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from memberlens.core.errors import ConfigError
+from memberlens.text import builtin_model
 from memberlens.text._aspects import (
     DEFAULT_ASPECTS,
     Aspect,
@@ -23,6 +24,7 @@ from memberlens.text._aspects import (
     parse_aspects,
     per_text_aspects,
 )
+from memberlens.text._opinion import reads_as_praise
 from memberlens.text._script import normalise
 from tests.conftest import DATASETS
 
@@ -116,11 +118,9 @@ def test_delivery_is_the_top_pain_point_with_its_quotes() -> None:
     delivery, packaging, taste, price = summaries[:4]
     assert (delivery.mentions, delivery.share, delivery.mean_positive) == (20, 20 / 30, 0.5)
     assert (delivery.negative, delivery.negative_share, delivery.code) == (10, 0.5, "OK")
-    assert delivery.quotes == (
-        Quote(0, "但是送餐太慢, 等了一个小时", 0.0),
-        Quote(1, "但是送餐太慢, 等了两个小时", 0.0),
-        Quote(2, "但是送餐太慢, 等了三个小时", 0.0),
-    )
+    # "等了一个小时" reads neutral (0.5) on its own, so only the blaming clause is
+    # quoted, and the ten texts blame in the same words: one quote.
+    assert delivery.quotes == (Quote(0, "但是送餐太慢", 0.0),)
     assert (packaging.mentions, packaging.negative, packaging.mean_positive) == (8, 3, 5 / 8)
     assert [q.clause for q in packaging.quotes] == [
         "包装破了, 汤洒了",
@@ -142,7 +142,10 @@ def test_summary_options() -> None:
     by_name = {s.name: s for s in summaries}
     assert by_name["price"].code == "OK"
     assert by_name["taste"].negative == 20  # every P(positive) is below 1.1
-    assert all(len(s.quotes) == min(1, s.mentions) for s in summaries)
+    assert all(len(s.quotes) <= 1 for s in summaries)
+    # Every clause is "negative" below 1.1, but praise ("很好吃") is never quoted.
+    assert [q.clause for q in by_name["delivery"].quotes] == ["但是送餐太慢, 等了一个小时"]
+    assert by_name["taste"].quotes == ()
     assert [s.name for s in summaries][:3] == ["delivery", "taste", "packaging"]
 
 
@@ -250,10 +253,11 @@ def test_delivery_is_a_top_pain_point_of_real_delivery_reviews() -> None:
         rows = list(csv.DictReader(f))
     texts = [r["review"] for r in rows]
     labels = [float(r["label"]) for r in rows]
-    # P(positive) of a clause = its review's label (1 positive, 0 negative)
-    per_clause = [
-        labels[i] for i, found in enumerate(mentions(texts, DEFAULT_ASPECTS)) for _ in found
-    ]
+    # P(positive) of a clause = its review's label (1 positive, 0 negative); asked for
+    # the mentions, then for the clauses of the mentions that join several.
+    found = [(i, clause) for i, f in enumerate(mentions(texts, DEFAULT_ASPECTS)) for _, clause in f]
+    per_clause = [labels[i] for i, _ in found]
+    per_clause += [labels[i] for i, c in found if ", " in c for _ in c.split(", ")]
 
     def label_positive(clauses: Sequence[str]) -> np.ndarray:
         assert len(clauses) == len(per_clause)
@@ -264,3 +268,101 @@ def test_delivery_is_a_top_pain_point_of_real_delivery_reviews() -> None:
     delivery = next(s for s in summaries if s.name == "delivery")
     assert delivery.mentions > 0.2 * len(texts)
     assert [q.positive for q in delivery.quotes] == [0.0, 0.0, 0.0]
+
+
+# --- quotes are complaints, never praise ---------------------------------------------
+
+# Each clause's P(positive), set by hand; a clause joined with others (", ") scores the
+# mean of its parts, as a mention about one aspect in several clauses is scored whole.
+CLAUSE_SCORES = {
+    "客服态度好": 0.9,
+    "但是送餐太慢": 0.1,
+    "客服态度很差": 0.05,
+    "一直不理人": 0.2,
+    "包装完好": 0.95,
+    "但是盒子漏了": 0.15,
+    "tastes good": 0.9,
+    "but the soup was bland": 0.2,
+    "the food tasted awful": 0.05,
+}
+PRAISE = ("客服态度好", "包装完好", "tastes good")
+REVIEWS = [
+    "客服态度好，但是送餐太慢",  # 0 service praised, delivery blamed
+    "客服态度很差，一直不理人",  # 1 service blamed in two clauses
+    "包装完好，但是盒子漏了",  # 2 packaging praised, then blamed
+    "包装完好",  # 3
+    "Tastes good but the soup was bland",  # 4 taste praised, then blamed
+    "tastes good",  # 5
+    "The food tasted awful",  # 6
+]
+
+
+def hand_scored(texts: Sequence[str]) -> np.ndarray:
+    return np.array([np.mean([CLAUSE_SCORES[c] for c in t.split(", ")]) for t in texts])
+
+
+def test_quotes_hold_only_clauses_read_as_negative_never_praise() -> None:
+    summaries = {s.name: s for s in aspect_sentiment(REVIEWS, DEFAULT_ASPECTS, hand_scored)}
+    quoted = [q for s in summaries.values() for q in s.quotes]
+    assert quoted, "the reviews hold complaints to quote"
+    for quote in quoted:
+        assert not any(p in quote.clause for p in PRAISE), quote
+        assert quote.positive < 0.5, quote
+    # Mentions are still scored whole (praise and blame in one text average out) ...
+    assert (summaries["packaging"].mentions, summaries["packaging"].negative) == (2, 0)
+    # ... but the quotes are the clauses that blame, most negative first.
+    assert summaries["service"].quotes == (Quote(1, "客服态度很差, 一直不理人", 0.125),)
+    assert summaries["packaging"].quotes == (Quote(2, "但是盒子漏了", 0.15),)
+    assert summaries["taste"].quotes == (
+        Quote(6, "the food tasted awful", 0.05),
+        Quote(4, "but the soup was bland", 0.2),
+    )
+    assert summaries["delivery"].quotes == (Quote(0, "但是送餐太慢", 0.1),)
+
+
+def test_an_aspect_only_praised_has_no_quote() -> None:
+    found = aspect_sentiment(
+        ["包装完好", "tastes good", "客服态度好"], DEFAULT_ASPECTS, hand_scored
+    )
+    assert {s.name: s.quotes for s in found if s.mentions} == {
+        "packaging": (),
+        "taste": (),
+        "service": (),
+    }
+
+
+def test_praise_the_model_misreads_is_still_not_quoted() -> None:
+    """The built-in model reads the demo's "客服态度好" as negative (0.23) and "包装完好"
+    as 0.48; their opinion words say praise, so they are no pain point's quotes."""
+    model = builtin_model()
+    assert model.positive(["客服态度好", "包装完好"]).max() < 0.5
+    reviews = ["客服态度好，推荐", "物流很快，包装完好", "Tastes good, worth the price"] * 3
+    reviews += ["店员态度差，很失望", "包装破损，很失望", "rude staff, very disappointed"]
+    found = aspect_sentiment(reviews, DEFAULT_ASPECTS, model.positive, min_mentions=1)
+    quoted = {s.name: [q.clause for q in s.quotes] for s in found if s.quotes}
+    assert quoted == {"packaging": ["包装破损"], "service": ["店员态度差", "rude staff"]}
+
+
+@pytest.mark.parametrize(
+    ("clause", "praise"),
+    [
+        ("客服态度好", True),
+        ("包装完好", True),
+        ("tastes good", True),
+        ("味道不错", True),
+        ("物流很快", True),
+        ("挺好的", True),
+        ("fast delivery", True),
+        ("态度不好", False),  # negated
+        ("一点都不好吃", False),
+        ("好慢", False),  # 好 as a degree word
+        ("好久才送到", False),
+        ("包装破损", False),
+        ("not good", False),
+        ("isn't good", False),
+        ("good but late", False),  # one blaming word is enough
+        ("还可以", False),  # no opinion word: left to the model
+    ],
+)
+def test_praise_by_opinion_words(clause: str, praise: bool) -> None:
+    assert reads_as_praise(clause) is praise

@@ -33,6 +33,7 @@ import numpy as np
 
 from memberlens.core import i18n
 from memberlens.core.errors import ConfigError
+from memberlens.text._opinion import reads_as_praise
 from memberlens.text._script import normalise
 
 TEMPLATE = "aspects.toml.template"
@@ -170,7 +171,9 @@ DEFAULT_ASPECTS: tuple[Aspect, ...] = (
 
 @dataclass(frozen=True)
 class Quote:
-    """A clause of text ``text_index`` that names the aspect, and its P(positive)."""
+    """A complaint about the aspect in text ``text_index``: its clauses that name the
+    aspect and read negative on their own (joined with ", "), and their mean
+    P(positive)."""
 
     text_index: int
     clause: str
@@ -184,9 +187,10 @@ class AspectSummary:
     ``mentions``: texts that name it; ``share``: of all texts; ``mean_positive``: mean
     P(positive) of those texts' clauses about it (None without mentions);
     ``negative``: mentions with P(positive) below the threshold, ``negative_share`` of
-    the mentions (None without mentions); ``quotes``: the most negative clauses, the
-    evidence of a pain point. ``code`` is ``FEW_MENTIONS`` when there are too few
-    mentions to rank the aspect (it is then listed last), else ``OK``.
+    the mentions (None without mentions); ``quotes``: the most negative complaints, the
+    evidence of a pain point — never praise, and none when nobody complains. ``code``
+    is ``FEW_MENTIONS`` when there are too few mentions to rank the aspect (it is then
+    listed last), else ``OK``.
     """
 
     name: str
@@ -318,6 +322,22 @@ def _pattern(aspect: Aspect) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
+def _named(texts: Sequence[str], aspects: Sequence[Aspect]) -> list[list[tuple[str, list[str]]]]:
+    """Per text, ``(aspect name, the clauses that name it)`` in the order of ``aspects``."""
+    out: list[list[tuple[str, list[str]]]] = []
+    for text in texts:
+        # lines first: normalise() turns a line break into a space
+        parts = [c for line in text.splitlines() for c in clauses(normalise(line))]
+        found: list[tuple[str, list[str]]] = []
+        for aspect in aspects:
+            pattern = _pattern(aspect)
+            named = [c for c in parts if pattern.search(c)]
+            if named:
+                found.append((aspect.name, named))
+        out.append(found)
+    return out
+
+
 def mentions(texts: Sequence[str], aspects: Sequence[Aspect]) -> list[list[tuple[str, str]]]:
     """Per text, ``(aspect name, clause)`` for each aspect it names, in the order of
     ``aspects``; when several clauses name one aspect they are joined with ", ".
@@ -325,39 +345,43 @@ def mentions(texts: Sequence[str], aspects: Sequence[Aspect]) -> list[list[tuple
     >>> mentions(["好吃但是送得太慢"], DEFAULT_ASPECTS)
     [[('delivery', '但是送得太慢'), ('taste', '好吃')]]
     """
-    out: list[list[tuple[str, str]]] = []
-    for text in texts:
-        # lines first: normalise() turns a line break into a space
-        parts = [c for line in text.splitlines() for c in clauses(normalise(line))]
-        found: list[tuple[str, str]] = []
-        for aspect in aspects:
-            pattern = _pattern(aspect)
-            named = [c for c in parts if pattern.search(c)]
-            if named:
-                found.append((aspect.name, ", ".join(named)))
-        out.append(found)
-    return out
+    return [[(name, ", ".join(named)) for name, named in found] for found in _named(texts, aspects)]
 
 
-def _scored(
-    texts: Sequence[str], aspects: Sequence[Aspect], positive: Positive
-) -> list[tuple[int, str, str, float]]:
-    """``(text index, aspect name, clause, P(positive))`` for every mention, the clauses
-    scored in one call."""
+@dataclass(frozen=True)
+class _Mention:
+    """One text's mention of one aspect: the clauses naming it, each with its own
+    P(positive), and the P(positive) of the mention read whole."""
+
+    text_index: int
+    aspect: str
+    clauses: tuple[tuple[str, float], ...]
+    positive: float
+
+
+def _scored(texts: Sequence[str], aspects: Sequence[Aspect], positive: Positive) -> list[_Mention]:
+    """Every mention, scored whole and clause by clause in one call of ``positive``: the
+    mentions (text by text, aspect by aspect), then the clauses of the mentions that
+    join several (in the same order, clause by clause)."""
     rows = [
-        (i, name, clause)
-        for i, found in enumerate(mentions(texts, aspects))
-        for name, clause in found
+        (i, name, named) for i, found in enumerate(_named(texts, aspects)) for name, named in found
     ]
     if not rows:
         return []
-    scores = np.asarray(positive([clause for _, _, clause in rows]), dtype=np.float64)
-    if scores.shape != (len(rows),):
+    asked = [", ".join(named) for _, _, named in rows]
+    asked += [c for _, _, named in rows if len(named) > 1 for c in named]
+    scores = np.asarray(positive(asked), dtype=np.float64)
+    if scores.shape != (len(asked),):
         raise ValueError(
-            f"positive() returned shape {scores.shape} for {len(rows)} clauses; "
+            f"positive() returned shape {scores.shape} for {len(asked)} clauses; "
             "it must return one P(positive) per text"
         )
-    return [(i, name, clause, float(p)) for (i, name, clause), p in zip(rows, scores, strict=True)]
+    whole, apart = scores[: len(rows)], iter(scores[len(rows) :])
+    out = []
+    for (i, name, named), p in zip(rows, whole, strict=True):
+        own = [float(p)] if len(named) == 1 else [float(next(apart)) for _ in named]
+        out.append(_Mention(i, name, tuple(zip(named, own, strict=True)), float(p)))
+    return out
 
 
 def per_text_aspects(
@@ -366,8 +390,8 @@ def per_text_aspects(
     """For each text, ``{aspect name: P(positive) of its clauses about it}`` over the
     aspects it names (an empty dict when it names none)."""
     out: list[dict[str, float]] = [{} for _ in texts]
-    for i, name, _, p in _scored(texts, aspects, positive):
-        out[i][name] = p
+    for m in _scored(texts, aspects, positive):
+        out[m.text_index][m.aspect] = m.positive
     return out
 
 
@@ -385,15 +409,19 @@ def aspect_sentiment(
     Ordered by ``negative`` (mentions with P(positive) < ``negative_below``) descending,
     then name — except that aspects with fewer than ``min_mentions`` mentions
     (``code == "FEW_MENTIONS"``) come after all the others, in the same order among
-    themselves. Quotes are the ``quotes`` most negative distinct clauses (ties: the
-    earlier text first).
+    themselves. Quotes are the ``quotes`` most negative distinct complaints (ties: the
+    earlier text first): per mention, the clauses naming the aspect whose own
+    P(positive) is below ``negative_below`` and that do not read as praise by their
+    opinion words (``_opinion.reads_as_praise``). A mention is counted and ranked on
+    its clauses read whole; only quotes read clause by clause.
 
     ``positive`` is called once, with the clauses of :func:`mentions` in its order
-    (text by text, aspect by aspect), and must return one P(positive) per clause.
+    (text by text, aspect by aspect), then each clause of the mentions that join
+    several (in the same order), and must return one P(positive) per text given.
     """
-    by_aspect: dict[str, list[tuple[int, str, float]]] = {a.name: [] for a in aspects}
-    for i, name, clause, p in _scored(texts, aspects, positive):
-        by_aspect[name].append((i, clause, p))
+    by_aspect: dict[str, list[_Mention]] = {a.name: [] for a in aspects}
+    for m in _scored(texts, aspects, positive):
+        by_aspect[m.aspect].append(m)
     summaries = [
         _summary(a, by_aspect[a.name], len(texts), min_mentions, quotes, negative_below)
         for a in aspects
@@ -403,27 +431,43 @@ def aspect_sentiment(
 
 def _summary(
     aspect: Aspect,
-    found: list[tuple[int, str, float]],
+    found: list[_Mention],
     n_texts: int,
     min_mentions: int,
     quotes: int,
     negative_below: float,
 ) -> AspectSummary:
     n = len(found)
-    negative = sum(p < negative_below for _, _, p in found)
+    negative = sum(m.positive < negative_below for m in found)
     picked: dict[str, Quote] = {}
-    for i, clause, p in sorted(found, key=lambda f: (f[2], f[0])):
+    for quote in sorted(
+        _complaints(found, negative_below), key=lambda q: (q.positive, q.text_index)
+    ):
         if len(picked) == quotes:
             break
-        picked.setdefault(clause, Quote(i, clause, p))
+        picked.setdefault(quote.clause, quote)
     return AspectSummary(
         name=aspect.name,
         label=aspect.label,
         mentions=n,
         share=n / n_texts if n_texts else 0.0,
-        mean_positive=float(np.mean([p for _, _, p in found])) if n else None,
+        mean_positive=float(np.mean([m.positive for m in found])) if n else None,
         negative=negative,
         negative_share=negative / n if n else None,
         quotes=tuple(picked.values()),
         code="OK" if n >= min_mentions else "FEW_MENTIONS",
     )
+
+
+def _complaints(found: list[_Mention], negative_below: float) -> list[Quote]:
+    """Per mention, its clauses read as negative on their own and not as praise by their
+    opinion words (``_opinion``: a model may read "客服态度好" negative), joined; the
+    quote's P(positive) is their mean. Praise beside a complaint in one text is left out;
+    a mention without such a clause gives no quote."""
+    out = []
+    for m in found:
+        kept = [(c, p) for c, p in m.clauses if p < negative_below and not reads_as_praise(c)]
+        if kept:
+            text = ", ".join(c for c, _ in kept)
+            out.append(Quote(m.text_index, text, float(np.mean([p for _, p in kept]))))
+    return out

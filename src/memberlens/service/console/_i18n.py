@@ -610,9 +610,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "pain_points": {"en": "Top pain points", "zh-CN": "主要痛点"},
     "pain_points_note": {
-        "en": "Aspects ranked by negative mentions; quotes are the most negative clauses. "
-        "Contacts written in feedback are masked.",
-        "zh-CN": "按负面提及数排序；引文为最负面的分句。反馈中写下的联系方式已打码。",
+        "en": "Aspects ranked by negative mentions; quotes are the clauses that complain "
+        "about the aspect, never praise, most negative first. Contacts written in "
+        "feedback are masked.",
+        "zh-CN": "按负面提及数排序；引文为抱怨该方面的分句（不含好评），最负面的在前。"
+        "反馈中写下的联系方式已打码。",
     },
     "aspect": {"en": "Aspect", "zh-CN": "方面"},
     "mentions": {"en": "Mentions", "zh-CN": "提及数"},
