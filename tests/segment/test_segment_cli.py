@@ -97,7 +97,11 @@ def test_saved_segment_commands_as_documented(tmp_path: Path) -> None:
         "segment", "save", "recent", "purchased(within: 30d)", "--owner", "crm", "-w", ws,
         schema="segment-save",
     )  # fmt: skip
-    assert (saved["name"], saved["owner"], saved["members"]) == ("recent", "crm", None)
+    # Computed at once on the newest snapshot: the preview's member.
+    assert (saved["name"], saved["owner"], saved["members"]) == ("recent", "crm", 1)
+    assert saved["snapshot_date"] == "2024-06-01"
+    shown = cli("segment", "save", "recent", "purchased(within: 30d)", "-w", ws, check=True)
+    assert "saved segment recent: 1 members on 2024-06-01" in shown.stdout
     bad = cli("segment", "save", "oops", "purchasd(within: 30d)", "-w", ws)
     assert bad.returncode == 1 and "did you mean purchased" in bad.stderr
     assert cli("segment", "save", "x", "-w", ws).returncode == 2  # no rule given

@@ -279,3 +279,49 @@ def test_previews_read_the_kept_member_table_and_agree_with_a_fresh_one(
     save = _catalogue_for(workspace)
     segment.save_segment(workspace.state, save, name="later", rule="frequency >= 2", actor="t")
     assert _preview(workspace, "segment.later or frequency >= 1") == {ids["p1"], ids["p2"]}
+
+
+def _compute(ws: Workspace, name: str) -> segment.SavedSegment:
+    return segment.compute_saved_segment(
+        ws.warehouse, ws.state, name, settings=ws.settings.segments, book=ws.tag_book()
+    )
+
+
+def test_a_saved_segment_is_computed_at_once_with_the_segments_reading_it(
+    workspace: Workspace, ids: dict[str, str]
+) -> None:
+    """Saved after the refresh of 2025-06-01, a segment gets its members of that snapshot
+    at once (Zhang bought 4 times, Li once); changing its rule recomputes it and the
+    segments that read it, and the next refresh of the same day agrees."""
+    save = _catalogue_for(workspace)
+    segment.save_segment(workspace.state, save, name="early", rule="frequency >= 1", actor="t")
+    before = _compute(workspace, "early")  # no refresh yet: nothing to compute on
+    assert (before.members, before.snapshot_date) == (None, None)
+    pipeline.refresh(workspace, as_of=CUTOFF)
+
+    segment.save_segment(workspace.state, save, name="repeaters", rule="frequency >= 2",
+                         actor="t")  # fmt: skip
+    found = _compute(workspace, "repeaters")
+    assert (found.members, found.snapshot_date, found.trend) == (1, CUTOFF, ((CUTOFF, 1),))
+    members = segment.segment_membership(
+        workspace.warehouse, workspace.state, "repeaters", changes=False, limit=10
+    )
+    assert members["member_ids"] == [ids["p1"]]
+    segment.save_segment(workspace.state, save, name="loyal", rule="segment.repeaters",
+                         actor="t")  # fmt: skip
+    assert _compute(workspace, "loyal").members == 1
+    assert _preview(workspace, "segment.loyal") == {ids["p1"]}
+
+    # A new rule for repeaters: it and loyal, which reads it, are recomputed.
+    segment.save_segment(workspace.state, save, name="repeaters", rule="frequency >= 1",
+                         actor="t")  # fmt: skip
+    assert _compute(workspace, "repeaters").members == 2
+    listed = {
+        s.name: s.members
+        for s in segment.list_segments(workspace.state, warehouse=workspace.warehouse)
+    }
+    assert listed == {"early": 2, "loyal": 2, "repeaters": 2}
+    compared = segment.compare_segments(workspace.warehouse, workspace.state, "loyal", "early")
+    assert (compared["snapshot_date"], compared["overlap"]) == ("2025-06-01", 2)
+    again = pipeline.refresh(workspace, as_of=CUTOFF)
+    assert again.steps["segments"]["segments"] == {"early": 2, "loyal": 2, "repeaters": 2}

@@ -156,17 +156,24 @@ def save_cmd(
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
 ) -> None:
-    """Save a segment (or a new rule for one); the next refresh computes its members."""
+    """Save a segment (or a new rule for one) and count its members in the newest
+    snapshot now; every refresh computes it again."""
     text = _rule_text(rule, rule_file)
     with Workspace.open(workspace) as ws:
-        saved = segment.save_segment(
+        segment.save_segment(
             ws.state, _catalogue_for(ws), name=name, rule=text, actor=cli_actor(),
             description=description, owner=owner,
         )  # fmt: skip
+        saved = segment.compute_saved_segment(
+            ws.warehouse, ws.state, name, settings=ws.settings.segments, book=ws.tag_book()
+        )
     if json_out:
         print_json(saved.to_json())
         return
-    out.print(f"saved segment {saved.name}; `memberlens refresh` computes its members")
+    if saved.members is None:
+        out.print(f"saved segment {saved.name}; `memberlens refresh` computes its members")
+        return
+    out.print(f"saved segment {saved.name}: {saved.members:,} members on {saved.snapshot_date}")
 
 
 @segment_app.command("list")

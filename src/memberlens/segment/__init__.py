@@ -2,8 +2,8 @@
 
 RFM scores and the eleven named RFM segments, lifecycle stages by rules, saved
 segments (rules over the member table, with membership history and entry/exit
-signals) computed by the refresh's segments step; basket analysis: frequent itemsets
-by FP-growth and association rules (docs/segments.md).
+signals) computed when saved and by every refresh's segments step; basket analysis:
+frequent itemsets by FP-growth and association rules (docs/segments.md).
 """
 
 from memberlens.segment._baskets import basket_rules, build_baskets
@@ -18,11 +18,11 @@ from memberlens.segment._compute import (
     ensure_segment_tables,
     latest_snapshot,
     member_table,
-    preview_segment,
     rfm_definitions,
     segment_catalogue,
 )
 from memberlens.segment._events import EVENT_FUNCTIONS, event_functions
+from memberlens.segment._now import compute_saved_segment, preview_segment
 from memberlens.segment._reports import (
     COMPARED,
     cluster_summary,
@@ -94,6 +94,7 @@ __all__ = [
     "check_lifecycle",
     "cluster_summary",
     "compare_segments",
+    "compute_saved_segment",
     "compute_segments",
     "delete_segment",
     "deliver",

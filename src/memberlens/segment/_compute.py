@@ -19,7 +19,7 @@ another as ``segment.<name>``. Tables (replaced per snapshot date):
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -47,7 +47,7 @@ from memberlens.segment._clusters import CLUSTERS_TABLE, compute_clusters
 from memberlens.segment._events import event_functions
 from memberlens.segment._rfm import RFM_SEGMENTS, RFM_TABLE, rfm_scores
 from memberlens.segment._saved import list_segments
-from memberlens.segment.contracts import NoSnapshot, SavedSegment, SegmentPreview, SegmentRun
+from memberlens.segment.contracts import NoSnapshot, SavedSegment, SegmentRun
 from memberlens.store import StateStore, Warehouse
 
 LIFECYCLE_TABLE = "member_lifecycle"
@@ -218,66 +218,6 @@ def member_table(
     ]
     stage = ibis.cases(*stages) if stages else ibis.literal(None, type="string")
     return base.mutate(lifecycle_stage=stage)
-
-
-def preview_segment(
-    warehouse: Warehouse,
-    state: StateStore,
-    rule: str,
-    *,
-    settings: SegmentsSettings,
-    book: profile.TagBook,
-    sample: int = SAMPLE,
-) -> SegmentPreview:
-    """Count and sample the members ``rule`` selects in the newest snapshot."""
-    snapshot = latest_snapshot(warehouse)
-    cut = datetime(snapshot.year, snapshot.month, snapshot.day)
-    saved = list_segments(state, warehouse=None)
-    catalogue = segment_catalogue(book, [s.name for s in saved], warehouse=warehouse, cutoff=cut)
-    checked = check(rule, catalogue)
-    base = _stored(warehouse, snapshot, checked.names)
-    if base is None:  # no refresh of this snapshot holds every name the rule reads
-        base = _with_segments(
-            warehouse,
-            member_table(warehouse, cut, snapshot, settings, book),
-            snapshot,
-            [s.name for s in saved],
-        )
-    chosen = base.filter(compile_rule(checked, catalogue, base))
-    members = int(warehouse.to_pyarrow(chosen.count().name("n").as_table()).column("n")[0].as_py())
-    total = int(warehouse.to_pyarrow(base.count().name("n").as_table()).column("n")[0].as_py())
-    ids = warehouse.to_pyarrow(chosen.select("member_id").order_by("member_id").limit(sample))
-    return SegmentPreview(rule, snapshot, members, total, tuple(ids.column(0).to_pylist()))
-
-
-def _stored(warehouse: Warehouse, snapshot: date, names: Iterable[str]) -> ir.Table | None:
-    """The member table the segments step kept for ``snapshot``, if it has ``names``."""
-    if not warehouse.has_table(STORED_TABLE):
-        return None
-    table = warehouse.table(STORED_TABLE)
-    if any(column_of(n) not in table.columns for n in names):
-        return None
-    if warehouse.scalar(f"SELECT max(snapshot_date) FROM {STORED_TABLE}") != snapshot:
-        return None
-    return table.drop("snapshot_date")
-
-
-def _with_segments(
-    warehouse: Warehouse, base: ir.Table, snapshot: date, names: Sequence[str]
-) -> ir.Table:
-    """``segment.<name>`` columns from the snapshot's ``segment_members`` (false if none)."""
-    if not names:
-        return base
-    if not warehouse.has_table(MEMBERS_TABLE):
-        return base.mutate(**{column_of(f"segment.{n}"): ibis.literal(False) for n in names})
-    m = warehouse.table(MEMBERS_TABLE)
-    m = m.filter(m.snapshot_date == snapshot)
-    return base.mutate(
-        **{
-            column_of(f"segment.{n}"): base.member_id.isin(m.filter(m.segment == n).member_id)
-            for n in names
-        }
-    )
 
 
 def compute_segments(

@@ -608,6 +608,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No group has 5 answers or more.",
         "zh-CN": "没有回答数达到 5 的分组。",
     },
+    # segments: saving computes at once
+    "segment_saved_count": {
+        "en": "Saved {name}: {n} members in the snapshot of {day}.",
+        "zh-CN": "已保存 {name}：{day} 快照中共 {n} 位会员。",
+    },
+    "segment_saved_pending": {
+        "en": "Saved {name}. The data is busy with a job right now, so its members are "
+        "counted by the next refresh; save it again in a minute to count them now.",
+        "zh-CN": "已保存 {name}。数据正在执行任务，其会员将在下次刷新时计算；"
+        "也可一分钟后再次保存以立即计算。",
+    },
+    "segment_saved_no_refresh": {
+        "en": "Saved {name}. No refresh has run yet: run `memberlens refresh` to count "
+        "its members.",
+        "zh-CN": "已保存 {name}。尚未运行过刷新：请运行 `memberlens refresh` 计算其会员。",
+    },
     "pain_points": {"en": "Top pain points", "zh-CN": "主要痛点"},
     "pain_points_note": {
         "en": "Aspects ranked by negative mentions; quotes are the clauses that complain "

@@ -18,6 +18,7 @@ from memberlens.accounts import Permission
 from memberlens.core.errors import MemberlensError
 from memberlens.rules import RuleError
 from memberlens.service._deps import LocaleDep, WorkspaceDep
+from memberlens.service._gate import WarehouseBusy
 from memberlens.service.console import _i18n
 from memberlens.service.console._auth import Viewer, check_csrf, need
 from memberlens.service.console._routes import Contacts, csv_export, render
@@ -68,7 +69,10 @@ def segments_page(request: Request, ws: WorkspaceDep, who: Reader) -> HTMLRespon
         data=data,
         data_json=json.dumps(data, ensure_ascii=False),
         error=request.query_params.get("error"),
-    )
+        saved=next((s for s in data["segments"] if s["name"] == request.query_params.get("saved")),
+                   None),
+        pending=request.query_params.get("pending") == "1",
+    )  # fmt: skip
 
 
 @pages.post("/segments")
@@ -105,6 +109,13 @@ def save_segment_form(
             error=refused.message,
             draft={"name": name, "rule": rule, "description": description},
         )
+    try:
+        with request.app.state.gate:
+            segment.compute_saved_segment(
+                ws.warehouse, ws.state, name, settings=ws.settings.segments, book=book
+            )
+    except WarehouseBusy:  # saved; the refresh holding the warehouse will compute it
+        return RedirectResponse(f"/segments?saved={name}&pending=1", status_code=303)
     return RedirectResponse(f"/segments?saved={name}", status_code=303)
 
 

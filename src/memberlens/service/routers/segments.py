@@ -64,10 +64,15 @@ def members(
         )
 
 
-@router.put("/segments/{name}", summary="Save a segment (as `memberlens segment save`)")
-def save(name: NameArg, body: SegmentBody, ws: WorkspaceDep, token: AdminToken) -> dict[str, Any]:
+@router.put(
+    "/segments/{name}",
+    summary="Save a segment and count its members now (as `memberlens segment save`)",
+)
+def save(
+    name: NameArg, body: SegmentBody, ws: WorkspaceDep, gate: GateDep, token: AdminToken
+) -> dict[str, Any]:
     book = ws.tag_book()
-    saved = segment.save_segment(
+    segment.save_segment(
         ws.state,
         lambda names: segment.segment_catalogue(book, names),
         name=name,
@@ -76,6 +81,10 @@ def save(name: NameArg, body: SegmentBody, ws: WorkspaceDep, token: AdminToken) 
         description=body.description,
         owner=body.owner,
     )
+    with gate.hold("segment save"):
+        saved = segment.compute_saved_segment(
+            ws.warehouse, ws.state, name, settings=ws.settings.segments, book=book
+        )
     return saved.to_json()
 
 
