@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from memberlens.service.console import (
     _audit_page,
     _dictionary,
+    _errors,
     _feedback_page,
     _members,
     _predictions_page,
@@ -18,7 +19,8 @@ __all__ = ["LoginRequired", "PageForbidden", "install"]
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
-    """Every console page and its JSON twin; the shell's handlers first."""
+    """Every console page and its JSON twin; the shell's handlers first, and last the
+    pages that console errors render as (after the problem handlers they wrap)."""
     _routes.install(app, api_prefix)
     _members.install(app, api_prefix)
     _audit_page.install(app, api_prefix)
@@ -27,3 +29,4 @@ def install(app: FastAPI, api_prefix: str) -> None:
     _predictions_page.install(app, api_prefix)
     _recommendations_page.install(app, api_prefix)
     _feedback_page.install(app, api_prefix)
+    _errors.install(app, api_prefix)

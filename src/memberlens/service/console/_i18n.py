@@ -76,6 +76,59 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This account is disabled; ask an admin.",
         "zh-CN": "该账号已停用，请联系管理员。",
     },
+    # errors on console pages (see _errors.py): a title and what to do, by code
+    "error_code": {"en": "Code", "zh-CN": "错误代码"},
+    "error_back": {"en": "Back", "zh-CN": "返回"},
+    "error_title": {"en": "This could not be done", "zh-CN": "无法完成此操作"},
+    "error_fix": {
+        "en": "Go back and try again; if it keeps failing, tell an admin the code below.",
+        "zh-CN": "请返回后重试；如仍失败，请把下方的错误代码告诉管理员。",
+    },
+    "no_snapshot_title": {"en": "Not computed yet", "zh-CN": "尚未计算"},
+    "no_snapshot_fix": {
+        "en": "This shows what a refresh computes, and none has computed it yet. Run "
+        "`memberlens refresh` (or wait for the scheduled one), then reload this page.",
+        "zh-CN": "此处显示刷新计算的结果，但尚无刷新计算过它。请运行 `memberlens refresh`"
+        "（或等待定时刷新），然后重新加载本页。",
+    },
+    "bad_segment_title": {"en": "No such segment", "zh-CN": "人群不存在"},
+    "bad_segment_fix": {
+        "en": "Choose a saved segment on the Segments page, or save one there first.",
+        "zh-CN": "请在“人群”页面选择已保存的人群，或先在该页面保存一个。",
+    },
+    "invalid_request_title": {
+        "en": "A value in the address is missing or wrong",
+        "zh-CN": "网址中的参数缺失或有误",
+    },
+    "invalid_request_fix": {
+        "en": "Check “{field}”: go back and choose again, or open the page from the menu.",
+        "zh-CN": "请检查“{field}”：返回重新选择，或从菜单打开该页面。",
+    },
+    "http_404_title": {"en": "No such page", "zh-CN": "页面不存在"},
+    "http_404_fix": {
+        "en": "The address leads nowhere: use the menu above to find the page.",
+        "zh-CN": "该网址不存在，请使用上方菜单查找页面。",
+    },
+    "http_405_title": {"en": "Not available this way", "zh-CN": "不支持此访问方式"},
+    "http_405_fix": {
+        "en": "Open the page from the menu; its forms send what they need.",
+        "zh-CN": "请从菜单打开该页面，页面中的表单会提交所需内容。",
+    },
+    "csrf_title": {"en": "The form has expired", "zh-CN": "表单已过期"},
+    "csrf_fix": {
+        "en": "Reload the page and send the form again.",
+        "zh-CN": "请重新加载页面后再次提交表单。",
+    },
+    "internal_title": {"en": "Something went wrong", "zh-CN": "出现错误"},
+    "internal_fix": {
+        "en": "memberlens hit a bug; the server log has the error type. Please report it.",
+        "zh-CN": "memberlens 出现程序错误，服务器日志中记录了错误类型，请报告此问题。",
+    },
+    "workspace_title": {"en": "The workspace is busy", "zh-CN": "工作区正忙"},
+    "workspace_fix": {
+        "en": "Another process holds the workspace right now: try again in a minute.",
+        "zh-CN": "另一个进程正在占用工作区，请一分钟后重试。",
+    },
     # members: search and the member page
     "search": {"en": "Search", "zh-CN": "搜索"},
     "search_hint": {"en": "Member id, phone or e-mail", "zh-CN": "会员 ID、手机号或邮箱"},
@@ -607,6 +660,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_groups": {
         "en": "No group has 5 answers or more.",
         "zh-CN": "没有回答数达到 5 的分组。",
+    },
+    "compare_choose": {
+        "en": "Choose two saved segments above to see them side by side.",
+        "zh-CN": "请在上方选择两个已保存的人群进行对比。",
+    },
+    "compare_none": {
+        "en": "No segment is saved yet: save one with the builder on the Segments page.",
+        "zh-CN": "尚未保存任何人群：请在“人群”页面用人群构建器保存。",
     },
     # segments: saving computes at once
     "segment_saved_count": {

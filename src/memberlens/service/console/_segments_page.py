@@ -154,14 +154,22 @@ def _compare(request: Request, ws: Workspace, a: str, b: str) -> dict[str, Any]:
 
 @pages.get("/segments/compare")
 def compare_page(
-    request: Request, ws: WorkspaceDep, who: Reader, a: SegmentName, b: SegmentName
+    request: Request,
+    ws: WorkspaceDep,
+    who: Reader,
+    a: SegmentName | None = None,
+    b: SegmentName | None = None,
 ) -> HTMLResponse:
+    """Two saved segments side by side; without both, a form to choose them."""
     return render(
         request,
         "segment_compare.html",
         who,
         title=_i18n.translate("compare", who.user.locale),
-        found=_compare(request, ws, a, b),
+        found=_compare(request, ws, a, b) if a and b else None,
+        saved=[s.name for s in segment.list_segments(ws.state, warehouse=None)],
+        a=a,
+        b=b,
         features=segment.COMPARED,
     )
 
