@@ -111,3 +111,45 @@ def test_member_profile_shows_features_tags_and_tier_explained_by_the_dictionary
     assert frequency["description"] in row and frequency["formula"] in row
     assert dictionary["feature_version"] in page.locator("#feature-version").inner_text()
     assert_clean(page)
+
+
+def test_the_member_list_sorts_filters_and_pages_as_the_api_says(
+    console_page: ConsolePage, live_console: LiveConsole
+) -> None:
+    """Refreshed as of 2025-05-26: m2 last bought 0 whole days before (05-25 10:00), m1
+    5, m4 45 and m3 144; the list sorts by a click on a column head, filters by tier,
+    and keeps both in the other language."""
+    page = console_page("analyst", "/members")
+    api = f"{live_console.api}/console/member-list"
+
+    def shown() -> list[str | None]:
+        rows = page.locator("#member-list tbody tr[data-member-id]")
+        return [rows.nth(i).get_attribute("data-member-id") for i in range(rows.count())]
+
+    listed = page.request.get(api).json()
+    assert listed["total"] == 4 and page.locator("#list-total").inner_text() == "4"
+    assert shown() == [m["member_id"] for m in listed["members"]]
+    assert "138****5678" in page.locator("#member-list").inner_text()  # masked, as search
+    with page.expect_navigation():
+        page.click("#sort-recency")
+    by_recency = page.request.get(api, params={"sort": "recency"}).json()["members"]
+    assert [m["recency_days"] for m in by_recency] == [0, 5, 45, 144]
+    assert shown() == [m["member_id"] for m in by_recency]
+    assert page.locator("#member-list").get_attribute("data-order") == "asc"
+    with page.expect_navigation():
+        page.click("#sort-recency")  # the same head again: the other way round
+    assert shown() == [m["member_id"] for m in reversed(by_recency)]
+    tier = by_recency[0]["tier"]
+    page.select_option("#filter-tier", tier)
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    kept = [m["member_id"] for m in reversed(by_recency) if m["tier"] == tier]
+    assert shown() == kept and page.locator("#page-of").get_attribute("data-pages") == "1"
+    save_screenshot(page, "member-list")
+    assert_clean(page)
+    with page.expect_navigation():
+        page.click("#language")
+    assert "全部会员" in page.locator("#member-list-title").inner_text()
+    assert shown() == kept  # the list keeps its filters in the other language
+    save_screenshot(page, "member-list-zh")
+    assert_clean(page)

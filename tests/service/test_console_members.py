@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from memberlens import accounts, audit, profile
+from memberlens import accounts, audit, predict, profile, segment
 from memberlens.accounts import Permission, Role
 from memberlens.privacy import mask_phone
 from memberlens.service import create_app
@@ -281,3 +283,191 @@ def test_pages_speak_chinese_and_every_string_has_both_languages(
     # e3 at 10:00 UTC on 20 May: 18:00 in the workspace's zone, Beijing time
     assert "来源记录" in page and "2025年5月20日 18:00" in page and "（北京时间）" in page
     assert "审计日志" in client.get("/audit").text
+
+
+# -- the member list ----------------------------------------------------------------------
+
+SNAPSHOT = date(2025, 6, 1)
+
+
+def _listed(ws: Workspace, ids: dict[str, str]) -> list[dict[str, Any]]:
+    """A hand-made refresh of 2025-06-01: Zhang and Li (real records, for masking) and
+    58 made-up members h00..h57 whose values repeat often, so sorting must break many
+    ties on member_id; saved segment ``vip`` holds Zhang and every third made-up member.
+    Returns the members as the list should know them."""
+    rows = [
+        {"member_id": ids["zhang"], "clv": 500.0, "risk": 0.2, "recency": 5, "tier": "Gold",
+         "stage": "active", "vip": True},
+        {"member_id": ids["li"], "clv": 120.0, "risk": 0.9, "recency": 40, "tier": "Silver",
+         "stage": "at_risk", "vip": False},
+    ]  # fmt: skip
+    for i in range(58):
+        scored = i % 10 != 9  # every tenth has no prediction: sorted last either way
+        rows.append({
+            "member_id": f"h{i:02d}", "clv": float(i % 7 * 50) if scored else None,
+            "risk": (i % 5) / 5 if scored else None, "recency": None if i % 11 == 0 else i % 13,
+            "tier": ("Gold", "Silver", "Bronze")[i % 3], "stage": ("active", "at_risk")[i % 2],
+            "vip": i % 3 == 0,
+        })  # fmt: skip
+    wh = ws.warehouse
+    predict.ensure_predictions_table(wh)
+    segment.ensure_segment_tables(wh)
+    wh.execute(
+        "CREATE TABLE member_features (snapshot_date DATE, member_id VARCHAR, tier VARCHAR, "
+        "recency_days BIGINT, frequency BIGINT, monetary DECIMAL(18,2))"
+    )
+    for r in rows:
+        wh.execute(
+            "INSERT INTO member_features VALUES (?, ?, ?, ?, 1, 10)",
+            [SNAPSHOT, r["member_id"], r["tier"], r["recency"]],
+        )
+        wh.execute("INSERT INTO member_lifecycle VALUES (?, ?, ?)",
+                   [SNAPSHOT, r["member_id"], r["stage"]])  # fmt: skip
+        if r["clv"] is not None:
+            wh.execute(
+                "INSERT INTO member_predictions (snapshot_date, member_id, clv, churn_risk) "
+                "VALUES (?, ?, ?, ?)",
+                [SNAPSHOT, r["member_id"], r["clv"], r["risk"]],
+            )
+        if r["vip"]:
+            wh.execute("INSERT INTO segment_members VALUES (?, 'vip', ?)",
+                       [SNAPSHOT, r["member_id"]])  # fmt: skip
+    book = ws.tag_book()
+    segment.save_segment(ws.state, lambda names: segment.segment_catalogue(book, names),
+                         name="vip", rule="frequency >= 1", actor="t")  # fmt: skip
+    return rows
+
+
+def _reference(rows: list[dict[str, Any]], key: str, descending: bool) -> list[str]:
+    """Plain Python: by ``key`` (nulls last whichever the direction), ties on member_id."""
+    known = sorted((r for r in rows if r[key] is not None), key=lambda r: r["member_id"])
+    known.sort(key=lambda r: r[key], reverse=descending)  # stable: ids stay in order
+    return [r["member_id"] for r in known] + sorted(r["member_id"] for r in rows if r[key] is None)
+
+
+@pytest.fixture
+def listed(
+    workspace_dir: Path, ids: dict[str, str]
+) -> Iterator[tuple[TestClient, list[dict[str, Any]]]]:
+    with Workspace.open(workspace_dir) as ws:
+        rows = _listed(ws, ids)
+    with TestClient(create_app(workspace_dir, flush_interval=3600)) as c:
+        yield c, rows
+
+
+def _all_pages(client: TestClient, **query: Any) -> list[str]:
+    """Member ids of every page of the JSON twin, in order."""
+    found, page = [], 1
+    while True:
+        answer = client.get("/api/v1/console/member-list",
+                            params={**query, "page": page, "size": 25}).json()  # fmt: skip
+        found += [m["member_id"] for m in answer["members"]]
+        if page >= answer["pages"]:
+            return found
+        page += 1
+
+
+@pytest.mark.parametrize(
+    ("sort", "order", "key", "descending"),
+    [
+        ("value", None, "clv", True),  # the most valuable first
+        ("value", "asc", "clv", False),
+        ("risk", None, "risk", True),  # the riskiest first
+        ("recency", None, "recency", False),  # the latest buyers first
+        ("recency", "desc", "recency", True),
+    ],
+)
+def test_the_member_list_sorts_with_nulls_last_and_ties_on_member_id_across_pages(
+    listed: tuple[TestClient, list[dict[str, Any]]],
+    sort: str,
+    order: str | None,
+    key: str,
+    descending: bool,
+) -> None:
+    client, rows = listed
+    login(client, "viewer@shop.cn")
+    query = {"sort": sort, **({"order": order} if order else {})}
+    expected = _reference(rows, key, descending)
+    assert len(expected) == 60
+    assert _all_pages(client, **query) == expected  # 25 + 25 + 10: no overlap, no gap
+    page = client.get("/members", params={**query, "size": 25, "page": 2}).text
+    shown = re.findall(r'<tr data-member-id="([^"]+)">', page)
+    assert shown == expected[25:50]
+    assert 'id="page-of" data-page="2" data-pages="3"' in page
+
+
+def test_the_member_list_filters_by_segment_tier_and_stage(
+    listed: tuple[TestClient, list[dict[str, Any]]],
+) -> None:
+    client, rows = listed
+    login(client, "marketer@shop.cn")
+    for query, keep in (
+        ({"segment": "vip"}, lambda r: r["vip"]),
+        ({"tier": "Silver"}, lambda r: r["tier"] == "Silver"),
+        ({"stage": "at_risk"}, lambda r: r["stage"] == "at_risk"),
+        ({"segment": "vip", "tier": "Gold", "stage": "active"},
+         lambda r: r["vip"] and r["tier"] == "Gold" and r["stage"] == "active"),
+        ({"segment": "", "tier": "", "stage": ""}, lambda r: True),  # the form's "any"
+    ):  # fmt: skip
+        expected = _reference([r for r in rows if keep(r)], "clv", True)
+        answer = client.get("/api/v1/console/member-list", params=query).json()
+        assert answer["total"] == len(expected), query
+        assert [m["member_id"] for m in answer["members"]] == expected[:50], query
+    page = client.get("/members", params={"segment": "vip", "tier": "Gold"}).text
+    assert re.search(r'id="list-total" data-total="(\d+)"', page).group(1) == str(  # type: ignore[union-attr]
+        sum(1 for r in rows if r["vip"] and r["tier"] == "Gold")
+    )
+    assert "<option selected>vip</option>" in page and "<option selected>Gold</option>" in page
+    data = client.get("/api/v1/console/member-list").json()
+    assert data["segments"] == ["vip"] and data["tiers"] == ["Bronze", "Gold", "Silver"]
+    # the configured stages in their order, then the others the snapshot holds
+    assert data["stages"] == ["new", "lapsed", "at_risk", "mature", "growing", "active"]
+    # A segment that is not saved: a problem for the API, a page that says what to do.
+    wrong = client.get("/api/v1/console/member-list", params={"segment": "nobody"})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "BAD_SEGMENT")
+    page = client.get("/members", params={"segment": "nobody"})
+    assert page.status_code == 422 and 'data-code="BAD_SEGMENT"' in page.text
+
+
+def test_the_member_list_is_masked_for_every_role_and_audits_nothing(
+    listed: tuple[TestClient, list[dict[str, Any]]], ids: dict[str, str]
+) -> None:
+    client, _ = listed
+    login(client, "admin@shop.cn")  # holds pii:read: the list stays masked all the same
+    page = client.get("/members").text
+    _no_clear_value(page)
+    row = page.split(f'<tr data-member-id="{ids["zhang"]}">', 1)[1].split("</tr>", 1)[0]
+    assert "张***" in row and mask_phone("+8613812345678") in row and "上海" in row
+    first = client.get("/api/v1/console/member-list").json()["members"][0]
+    assert (first["member_id"], first["name"], first["sources"]) == (
+        ids["zhang"], "张***", ["app", "pos"],
+    )  # fmt: skip
+    assert _views(client) == []
+    # Column heads sort; the current one turns the order round.
+    links = dict(re.findall(r'href="([^"]+)" id="sort-(\w+)"', page))
+    assert {v: html.unescape(k) for k, v in links.items()} == {
+        "value": "/members?size=50&sort=value&order=asc&page=1",
+        "risk": "/members?size=50&sort=risk&page=1",
+        "recency": "/members?size=50&sort=recency&page=1",
+    }
+
+
+def test_the_member_list_speaks_chinese_and_waits_for_a_refresh(
+    listed: tuple[TestClient, list[dict[str, Any]]], workspace_dir: Path, tmp_path: Path
+) -> None:
+    client, _ = listed
+    ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
+    viewer = next(u for u in accounts.list_users(ws.state) if u.role is Role.VIEWER)
+    accounts.set_locale(ws.state, user_id=viewer.user_id, locale="zh-CN")
+    login(client, "viewer@shop.cn")
+    page = client.get("/members").text
+    assert "全部会员" in page and "第 1 / 2 页" in page and "位会员符合条件" in page
+    assert "下一页" in page and "距上次购买天数" in page
+
+
+def test_before_a_refresh_the_members_page_still_searches(client: TestClient) -> None:
+    login(client, "viewer@shop.cn")
+    page = client.get("/members").text
+    assert 'id="member-search"' in page and 'id="no-list"' in page
+    assert "memberlens refresh" in page
+    assert client.get("/api/v1/console/member-list").json()["code"] == "NO_SNAPSHOT"

@@ -20,7 +20,7 @@ from memberlens.profile._features import (
     feature_frame,
 )
 from memberlens.profile._features_orders import order_frames
-from memberlens.profile._lookup import search_members
+from memberlens.profile._lookup import member_summaries, search_members
 from memberlens.profile._loyalty import record_points_adjustments, refresh_loyalty
 from memberlens.profile._loyalty_signals import signal_detectors
 from memberlens.profile._member_profile import member_profile, timeline
@@ -114,6 +114,7 @@ __all__ = [
     "member_card",
     "member_names",
     "member_profile",
+    "member_summaries",
     "order_frames",
     "parse_tag_book",
     "record_points_adjustments",

@@ -60,6 +60,16 @@ def search_members(
     return SearchResult(query, matched_by, hits, len(found) > limit)
 
 
+def member_summaries(
+    warehouse: Warehouse, keyring: KeyRing, member_ids: Sequence[str]
+) -> dict[str, MemberSummary]:
+    """The members as a search hit shows them — sources, city, member since, and name,
+    phone and e-mail masked for every role (nothing clear, so nothing to audit) — by
+    member id; for lists of members such as the console's member list."""
+    records = member_records(warehouse, member_ids)
+    return {m: _summary(keyring, m, records.get(m, [])) for m in member_ids}
+
+
 def _matching_ids(warehouse: Warehouse, keyring: KeyRing, text: str) -> tuple[MatchedBy, ir.Table]:
     """How ``text`` is read, and the distinct member ids it finds (one column)."""
     mm = warehouse.table("member_map")

@@ -22,6 +22,7 @@ from memberlens.segment._compute import (
     segment_catalogue,
 )
 from memberlens.segment._events import EVENT_FUNCTIONS, event_functions
+from memberlens.segment._listing import list_members
 from memberlens.segment._now import compute_saved_segment, preview_segment
 from memberlens.segment._reports import (
     COMPARED,
@@ -50,6 +51,10 @@ from memberlens.segment.contracts import (
     BasketRules,
     Baskets,
     FrequentItemset,
+    MemberList,
+    MemberQuery,
+    MemberRow,
+    MemberSort,
     NoBaskets,
     NoSnapshot,
     RankBy,
@@ -58,6 +63,7 @@ from memberlens.segment.contracts import (
     SegmentError,
     SegmentPreview,
     SegmentRun,
+    SortOrder,
     TooManyItemsets,
 )
 
@@ -79,6 +85,10 @@ __all__ = [
     "Baskets",
     "CatalogueFor",
     "FrequentItemset",
+    "MemberList",
+    "MemberQuery",
+    "MemberRow",
+    "MemberSort",
     "NoBaskets",
     "NoSnapshot",
     "RankBy",
@@ -88,6 +98,7 @@ __all__ = [
     "SegmentError",
     "SegmentPreview",
     "SegmentRun",
+    "SortOrder",
     "TooManyItemsets",
     "basket_rules",
     "build_baskets",
@@ -103,6 +114,7 @@ __all__ = [
     "get_segment",
     "latest_snapshot",
     "lifecycle_summary",
+    "list_members",
     "list_segments",
     "member_table",
     "mine_rules",

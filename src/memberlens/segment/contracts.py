@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -319,4 +319,93 @@ class SegmentRun:
             "segments": self.segments,
             "entered": self.entered,
             "exited": self.exited,
+        }
+
+
+MemberSort = Literal["value", "risk", "recency"]
+SortOrder = Literal["asc", "desc"]
+# The order a sort key reads best in: most valuable, riskiest, most recent buyer first.
+NATURAL_ORDER: dict[str, SortOrder] = {"value": "desc", "risk": "desc", "recency": "asc"}
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    """Which members to list and how: a saved segment, a tier and a lifecycle stage to
+    keep (None: any); the sort key — ``value`` (CLV), ``risk`` (churn risk) or
+    ``recency`` (days since the last purchase) — and its order (None: the key's natural
+    one, :data:`NATURAL_ORDER`); the page (from 1) and its size."""
+
+    segment: str | None = None
+    tier: str | None = None
+    stage: str | None = None
+    sort: MemberSort = "value"
+    order: SortOrder | None = None
+    page: int = 1
+    size: int = 50
+
+    def __post_init__(self) -> None:
+        if self.sort not in NATURAL_ORDER:
+            raise UsageError(f"sort by value, risk or recency, not {self.sort!r}")
+        if self.order not in (None, "asc", "desc"):
+            raise UsageError(f"order is asc or desc, not {self.order!r}")
+        if self.page < 1 or self.size not in PAGE_SIZES:
+            raise UsageError(
+                f"page starts at 1 and a page holds {', '.join(map(str, PAGE_SIZES))} "
+                f"members (got page {self.page}, size {self.size})"
+            )
+
+    @property
+    def direction(self) -> SortOrder:
+        return self.order or NATURAL_ORDER[self.sort]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One member of a list: who (personal values masked) and what the refresh derived."""
+
+    member_id: str
+    sources: tuple[str, ...]
+    name: str | None
+    phone: str | None
+    email: str | None
+    city: str | None
+    tier: str | None
+    stage: str | None
+    clv: float | None
+    churn_risk: float | None
+    churn_band: str | None
+    recency_days: int | None
+    frequency: int | None
+    monetary: float | None
+
+
+@dataclass(frozen=True)
+class MemberList:
+    """A page of members of the snapshot ``snapshot_date`` matching ``query``; ``total``
+    of them in all; and what the filters may choose from (the saved segments, the tiers
+    and stages of the snapshot)."""
+
+    snapshot_date: date
+    query: MemberQuery
+    total: int
+    rows: tuple[MemberRow, ...]
+    segments: tuple[str, ...]
+    tiers: tuple[str, ...]
+    stages: tuple[str, ...]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.size))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "query": {**asdict(self.query), "order": self.query.direction},
+            "total": self.total,
+            "pages": self.pages,
+            "members": [{**asdict(r), "sources": list(r.sources)} for r in self.rows],
+            "segments": list(self.segments),
+            "tiers": list(self.tiers),
+            "stages": list(self.stages),
         }

@@ -685,6 +685,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "its members.",
         "zh-CN": "已保存 {name}。尚未运行过刷新：请运行 `memberlens refresh` 计算其会员。",
     },
+    # members: the member list
+    "member_list": {"en": "All members", "zh-CN": "全部会员"},
+    "days_since_purchase": {"en": "Days since last purchase", "zh-CN": "距上次购买天数"},
+    "apply_filters": {"en": "Filter", "zh-CN": "筛选"},
+    "members_matching": {"en": "members match", "zh-CN": "位会员符合条件"},
+    "list_masked_note": {
+        "en": "Personal values are masked here; open a member to see more.",
+        "zh-CN": "此处个人信息已打码，打开会员详情可查看更多。",
+    },
+    "previous_page": {"en": "Previous", "zh-CN": "上一页"},
+    "next_page": {"en": "Next", "zh-CN": "下一页"},
+    "list_empty": {
+        "en": "No member matches these filters: choose others.",
+        "zh-CN": "没有符合这些条件的会员，请更换筛选条件。",
+    },
+    "no_member_list": {
+        "en": "No refresh has run yet: run `memberlens refresh` to list members. Search "
+        "works already.",
+        "zh-CN": "尚未运行过刷新：请运行 `memberlens refresh` 以列出会员。搜索功能已可使用。",
+    },
     "pain_points": {"en": "Top pain points", "zh-CN": "主要痛点"},
     "pain_points_note": {
         "en": "Aspects ranked by negative mentions; quotes are the clauses that complain "

@@ -1,4 +1,9 @@
-"""Console member search and member page, and their JSON twins under the API prefix.
+"""Console member list, search and member page, and their JSON twins under the API prefix.
+
+The member list (no search text) pages through the newest refresh's members, filtered
+by saved segment, tier and lifecycle stage and sorted by value, risk or recency; like
+search hits its personal values are masked for every role, so it reveals and audits
+nothing (``segment.list_members``).
 
 Handlers parse input, check the permission, call one profile function under the
 warehouse lock and render. Whether the viewer sees clear personal data is their
@@ -12,13 +17,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from memberlens import accounts, predict, privacy, profile
+from memberlens import segment as segment_domain
 from memberlens.accounts import Permission
 from memberlens.core.errors import ConfigError
+from memberlens.segment import MemberSort, SortOrder
 from memberlens.service._deps import LocaleDep, WorkspaceDep
 from memberlens.service._problems import Problem, problem
 from memberlens.service.console import _i18n
@@ -38,6 +46,57 @@ SearchText = Annotated[
 def _search(request: Request, ws: WorkspaceDep, q: str) -> profile.SearchResult:
     with request.app.state.gate:
         return profile.search_members(ws.warehouse, ws.keyring, query=q)
+
+
+class ListArgs:
+    """The member list's query string: filters (empty = any), sort, order, page, size."""
+
+    def __init__(
+        self,
+        segment: Annotated[str | None, Query(max_length=64, description="A saved segment.")] = None,
+        tier: Annotated[str | None, Query(max_length=100, description="A tier.")] = None,
+        stage: Annotated[
+            str | None, Query(max_length=100, description="A lifecycle stage.")
+        ] = None,
+        sort: Annotated[MemberSort, Query(description="value (CLV), risk or recency.")] = "value",
+        order: Annotated[SortOrder | None, Query(description="Default: the key's own.")] = None,
+        page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+        size: Annotated[int, Query(description="25, 50, 100 or 200 members a page.")] = 50,
+    ) -> None:
+        self.query = segment_domain.MemberQuery(
+            segment=segment or None, tier=tier or None, stage=stage or None,
+            sort=sort, order=order, page=page, size=size,
+        )  # fmt: skip
+
+
+ListQuery = Annotated[ListArgs, Depends()]
+
+
+def _list(request: Request, ws: WorkspaceDep, args: ListArgs) -> segment_domain.MemberList:
+    with request.app.state.gate:
+        return segment_domain.list_members(
+            ws.warehouse, ws.state, ws.keyring, args.query, settings=ws.settings.segments
+        )
+
+
+def _links(listing: segment_domain.MemberList) -> dict[str, Any]:
+    """Where the column heads and the pager lead: a head sorts by its key (the other way
+    when it is the current one), from the first page; the pager keeps the rest."""
+    q = listing.query
+    kept = {"segment": q.segment, "tier": q.tier, "stage": q.stage, "size": q.size}
+
+    def url(**changed: Any) -> str:
+        pairs = {**kept, "sort": q.sort, "order": q.direction, "page": q.page, **changed}
+        return "/members?" + urlencode({k: v for k, v in pairs.items() if v is not None})
+
+    flip = {"asc": "desc", "desc": "asc"}
+    sort = {
+        key: url(sort=key, order=flip[q.direction] if key == q.sort else None, page=1)
+        for key in ("value", "risk", "recency")
+    }
+    previous = url(page=q.page - 1) if q.page > 1 else None
+    following = url(page=q.page + 1) if q.page < listing.pages else None
+    return {"sort": sort, "previous": previous, "next": following}
 
 
 def _card(request: Request, ws: WorkspaceDep, who: Viewer, member_id: str) -> profile.MemberCard:
@@ -82,10 +141,26 @@ def _page(request: Request, name: str, who: Viewer | None, **context: Any) -> HT
 
 @pages.get("/members")
 def members_page(
-    request: Request, ws: WorkspaceDep, who: Reader, q: SearchText = ""
+    request: Request, ws: WorkspaceDep, who: Reader, args: ListQuery, q: SearchText = ""
 ) -> HTMLResponse:
+    """A search when ``q`` is given, else the member list (filtered, sorted, paged)."""
     found = _search(request, ws, q)
-    return _page(request, "members.html", who, title="members", found=found, q=q)
+    listing = None
+    if not q.strip():
+        try:
+            listing = _list(request, ws, args)
+        except segment_domain.NoSnapshot:  # before the first refresh: the search alone
+            listing = None
+    return _page(
+        request,
+        "members.html",
+        who,
+        title="members",
+        found=found,
+        q=q,
+        listing=listing,
+        links=_links(listing) if listing else None,
+    )
 
 
 @pages.get("/members/{member_id}")
@@ -128,6 +203,17 @@ def members_json(
     request: Request, ws: WorkspaceDep, _: Reader, q: SearchText = ""
 ) -> dict[str, Any]:
     return _search(request, ws, q).to_json()
+
+
+@api.get(
+    "/console/member-list",
+    summary="The member list of the newest refresh: filtered by segment, tier and stage, "
+    "sorted by value, risk or recency, paged; masked (console session with data:read)",
+)
+def member_list_json(
+    request: Request, ws: WorkspaceDep, _: Reader, args: ListQuery
+) -> dict[str, Any]:
+    return _list(request, ws, args).to_json()
 
 
 @api.get(
