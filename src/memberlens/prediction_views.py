@@ -1,7 +1,8 @@
 """What the console and its JSON twins show of the predictions: read models, no writes.
 
 :func:`prediction_overview` summarises the newest ``member_predictions`` snapshot (the
-CLV distribution, CLV per RFM segment, churn bands and the members most at risk);
+CLV distribution, CLV per RFM segment, lapsed members, the churn bands of the others
+and the active members most at risk);
 :func:`churn_list` is the whole risk list, riskiest first (for the CSV export);
 :func:`model_cards` describes every registered model with its headline metrics and its
 latest drift. Aggregates run in the engine; Python only shapes the small answers.
@@ -17,7 +18,7 @@ import json
 from datetime import date
 from typing import Any
 
-from memberlens import predict, segment
+from memberlens import predict, profile, segment
 from memberlens.store import StateStore, Warehouse
 
 HISTOGRAM_BINS = 30
@@ -53,40 +54,57 @@ def churn_list(
     warehouse: Warehouse,
     *,
     limit: int | None = None,
+    active_only: bool = False,
     locale: str = "en",
     currency: str | None = None,
 ) -> dict[str, Any]:
-    """Members with a churn risk in the newest snapshot, riskiest first (ties by id).
+    """Members with a churn risk in the newest snapshot, riskiest first (ties by id);
+    with ``active_only``, only those who have not lapsed: the members at risk of lapsing.
 
-    Returns ``{"snapshot_date", "members": [{member_id, churn_risk, churn_band,
-    next_purchase_date, clv, reasons, reason_codes}]}`` with ``reasons`` the reasons'
-    texts in ``locale`` (money after ``currency``'s sign when given), strongest first,
-    and ``reason_codes`` their codes and parameters; no snapshot gives
-    ``snapshot_date`` None and no members.
+    Returns ``{"snapshot_date", "members": [{member_id, churn_risk, churn_band, lapsed,
+    days_since_purchase, next_purchase_date, clv, reasons, reason_codes}]}`` with
+    ``reasons`` the reasons' texts in ``locale`` (money after ``currency``'s sign when
+    given), strongest first, ``reason_codes`` their codes and parameters, and
+    ``days_since_purchase`` the snapshot's ``recency_days`` feature; no snapshot gives
+    ``snapshot_date`` None and no members. A snapshot scored before lapsed members were
+    told apart has ``lapsed`` null.
     """
     snapshot = _snapshot(warehouse)
     if snapshot is None:
         return {"snapshot_date": None, "members": []}
     if "churn_risk" not in warehouse.table(_T).columns:
         return {"snapshot_date": snapshot.isoformat(), "members": []}
+    present = set(warehouse.table(_T).columns)
     cols = ", ".join(
-        _column(warehouse, c)
-        for c in ("churn_risk", "churn_band", "next_purchase_date", "clv", "churn_reasons")
+        f"p.{c}" if c in present else f"NULL AS {c}"
+        for c in ("churn_risk", "churn_band", "lapsed", "next_purchase_date", "clv")
     )
+    reasons = "p.churn_reasons" if "churn_reasons" in present else "NULL"
+    recency, join = "NULL", ""
+    if warehouse.has_table(profile.FEATURES_TABLE):
+        recency = "f.recency_days"
+        join = (
+            f"LEFT JOIN {profile.FEATURES_TABLE} f "
+            "ON f.member_id = p.member_id AND f.snapshot_date = p.snapshot_date"
+        )
+    active = " AND NOT coalesce(p.lapsed, false)" if active_only and "lapsed" in present else ""
     rows = warehouse.fetch_all(
-        f"SELECT member_id, {cols} FROM {_T} WHERE snapshot_date = ? "
-        "AND churn_risk IS NOT NULL ORDER BY churn_risk DESC, member_id"
+        f"SELECT p.member_id, {cols}, {recency}, {reasons} FROM {_T} p {join} "
+        f"WHERE p.snapshot_date = ? AND p.churn_risk IS NOT NULL{active} "
+        "ORDER BY p.churn_risk DESC, p.member_id"
         + ("" if limit is None else f" LIMIT {int(limit)}"),
         [snapshot],
     )
     members = []
-    for member_id, risk, band, next_day, clv, stored in rows:
+    for member_id, risk, band, lapsed, next_day, clv, days, stored in rows:
         said = _reasons(stored, locale, currency)
         members.append(
             {
                 "member_id": member_id,
                 "churn_risk": risk,
                 "churn_band": band,
+                "lapsed": lapsed,
+                "days_since_purchase": days,
                 "next_purchase_date": next_day.isoformat() if next_day else None,
                 "clv": clv,
                 "reasons": [r["text"] for r in said],
@@ -160,7 +178,11 @@ def _by_segment(warehouse: Warehouse, snapshot: date) -> dict[str, Any] | None:
     }  # fmt: skip
 
 
-def _churn_bands(warehouse: Warehouse, snapshot: date) -> dict[str, Any] | None:
+def _churn_bands(
+    warehouse: Warehouse, snapshot: date, horizon_days: int | None
+) -> dict[str, Any] | None:
+    """Scored members, how many have lapsed, and the risk bands of the others (the
+    active members: the ones a retention effort can still keep)."""
     if "churn_risk" not in warehouse.table(_T).columns:
         return None
     counts = dict(
@@ -173,7 +195,26 @@ def _churn_bands(warehouse: Warehouse, snapshot: date) -> dict[str, Any] | None:
     if not counts:
         return None
     bands = {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")}
-    return {"members": sum(int(v) for v in counts.values()), "bands": bands}
+    lapsed = int(counts.get("lapsed", 0))
+    return {
+        "members": sum(int(v) for v in counts.values()),
+        "active": sum(bands.values()),
+        "lapsed": lapsed,
+        "horizon_days": horizon_days,
+        "bands": bands,
+    }
+
+
+def _horizon(state: StateStore | None, version: str | None) -> int | None:
+    """The churn horizon of the model version that scored the snapshot, if known."""
+    if state is None or not version:
+        return None
+    try:
+        entry = predict.get_model(state, predict.CHURN_MODEL, int(version.rsplit(":", 1)[1]))
+    except (predict.ModelNotFoundError, ValueError, IndexError):
+        return None
+    found = entry.params.get("horizon_days")
+    return int(found) if found is not None else None
 
 
 def _versions(warehouse: Warehouse, snapshot: date) -> dict[str, str | None]:
@@ -190,14 +231,17 @@ def prediction_overview(
     *,
     top: int = 100,
     bins: int = HISTOGRAM_BINS,
+    state: StateStore | None = None,
     locale: str = "en",
     currency: str | None = None,
 ) -> dict[str, Any]:
     """The newest predictions snapshot, summarised.
 
-    ``clv`` (distribution and histogram) is None without a CLV model, ``churn`` (band
-    counts) without a churn model, and ``at_risk`` (the ``top`` riskiest members, as
-    :func:`churn_list`, reasons in ``locale``) then empty; ``by_segment`` is None
+    ``clv`` (distribution and histogram) is None without a CLV model, ``churn`` (scored
+    members, ``lapsed`` ones, and the risk bands of the ``active`` others; with
+    ``state``, the scoring model's ``horizon_days``) without a churn model, and
+    ``at_risk`` (the ``top`` riskiest members who have not lapsed, as :func:`churn_list`
+    with ``active_only``, reasons in ``locale``) then empty; ``by_segment`` is None
     before the segments step ran. Before any refresh scored anyone, ``snapshot_date``
     is None too.
     """
@@ -208,16 +252,19 @@ def prediction_overview(
     members = int(
         warehouse.scalar(f"SELECT count(*) FROM {_T} WHERE snapshot_date = ?", [snapshot])
     )
-    churn = _churn_bands(warehouse, snapshot)
+    versions = _versions(warehouse, snapshot)
+    churn = _churn_bands(warehouse, snapshot, _horizon(state, versions["churn"]))
     return {
         "snapshot_date": snapshot.isoformat(),
         "members": members,
-        "models": _versions(warehouse, snapshot),
+        "models": versions,
         "clv": _clv_distribution(warehouse, snapshot, bins),
         "by_segment": _by_segment(warehouse, snapshot),
         "churn": churn,
         "at_risk": (
-            churn_list(warehouse, limit=top, locale=locale, currency=currency)["members"]
+            churn_list(
+                warehouse, limit=top, active_only=True, locale=locale, currency=currency
+            )["members"]
             if churn
             else []
         ),

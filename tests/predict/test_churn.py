@@ -9,6 +9,7 @@ strict protocol, and the demo's generated base.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,7 +29,9 @@ from memberlens.predict._metrics import (
 )
 from memberlens.predict._reasons import reasons
 from memberlens.workspace import Workspace
+from tests.cli.test_cli import cli
 from tests.conftest import DATASETS, requires_datasets
+from tests.ingest.helpers import run, write
 from tests.predict.cdnow_helpers import load_sample
 
 F = predict.MODEL_FEATURES
@@ -149,6 +152,60 @@ def test_the_plan_keeps_training_labels_before_the_test_cutoff() -> None:
         data.plan_cutoffs(
             date(1997, 10, 1), 273, first_day=date(1997, 1, 1), cutoffs=4, step_days=30
         )
+
+
+# -- the horizon, lapsed members, and the message when the data is older than --as-of ------
+
+# One member buying on 21 days with gaps of 1, 2, ... 20 days (from 2025-01-01), one
+# buying once on 2025-06-01. Times are UTC; every order is completed.
+_GAPS = list(range(1, 21))
+_DAYS = [date(2025, 1, 1) + timedelta(days=sum(_GAPS[:i])) for i in range(len(_GAPS) + 1)]
+RHYTHM = (
+    "order_id,source,source_member_key,ordered_at,total_amount\n"
+    + "".join(f"o{i},pos,a,{d.isoformat()}T10:00:00Z,10.00\n" for i, d in enumerate(_DAYS))
+    + "once,pos,b,2025-06-01T10:00:00Z,5.00\n"
+)
+
+
+def test_the_default_horizon_is_the_90th_percentile_of_repeat_purchase_gaps(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Nine repeat purchases in ten come within the horizon: over the gaps 1..20 the 90th
+    percentile (linear interpolation) is 1 + 0.9 × 19 = 18.1 days, so 19 whole days."""
+    run(workspace, "orders", write(tmp_path / "o.csv", RHYTHM))
+    assert float(np.quantile(_GAPS, 0.9)) == pytest.approx(18.1)
+    assert data.default_horizon(workspace.warehouse, date(2025, 8, 1)) == 19
+
+
+def test_lapsed_means_no_purchase_for_longer_than_the_horizon(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Member a last bought on 2025-07-30, b on 2025-06-01. Nineteen days after a's last
+    purchase a is not lapsed at H = 19 (the churn label allows 19 silent days); a day
+    later a is. b is lapsed on both days."""
+    run(workspace, "orders", write(tmp_path / "o.csv", RHYTHM))
+    ids = dict(workspace.warehouse.fetch_all("SELECT source_member_key, member_id FROM member_map"))
+    last = _DAYS[-1]
+    assert last == date(2025, 7, 30)
+    source = data.feature_source(workspace.warehouse, "UTC")
+    for days, a_lapsed in ((19, False), (20, True)):
+        rows = data.rows_at(
+            workspace.warehouse, source, last + timedelta(days=days), 19, labelled=False
+        )
+        cutoff = last + timedelta(days=days)
+        gone = data.lapsed(workspace.warehouse, cutoff, 19, rows.member_id).tolist()
+        found = dict(zip(rows.member_id, gone, strict=True))
+        assert found == {ids["a"]: a_lapsed, ids["b"]: True}
+
+
+def test_data_older_than_as_of_says_to_pass_as_of(workspace_dir: Path, tmp_path: Path) -> None:
+    """Orders end on 2025-07-30; without --as-of the model trains as of today, when every
+    buyer has long churned: the message names --as-of and the day to pass."""
+    with Workspace.open(workspace_dir) as ws:
+        run(ws, "orders", write(tmp_path / "o.csv", RHYTHM))
+    done = cli("predict", "churn", "-w", str(workspace_dir))
+    assert done.returncode == 1
+    assert "only churned members" in done.stderr and "--as-of 2025-07-31" in done.stderr
 
 
 # -- beating the baseline ---------------------------------------------------------------

@@ -39,19 +39,26 @@ def test_refresh_scores_bands_reasons_and_signals_crossings(workspace: Workspace
     assert first.steps["predictions"]["churn_model"] == "churn:1"
     assert first.steps["predictions"]["members"] == 2_357
     medium, high = PredictSettings().churn_bands
+    # Lapsed by hand: no completed order on the 60 days before the cut-off.
     rows = workspace.warehouse.fetch_all(
-        "SELECT churn_risk, churn_band, churn_reasons, next_purchase_date, churn_model_version "
+        "SELECT churn_risk, churn_band, churn_reasons, next_purchase_date, churn_model_version, "
+        "lapsed, member_id NOT IN (SELECT m.member_id FROM orders o JOIN member_map m "
+        "USING (source, source_member_key) WHERE o.ordered_at >= ? AND o.ordered_at < ?) "
         "FROM member_predictions WHERE snapshot_date = ?",
-        [FIRST],
+        [FIRST - timedelta(days=60), FIRST, FIRST],
     )
-    for risk, band, reasons, next_date, version in rows:
+    for risk, band, reasons, next_date, version, lapsed, silent in rows:
         assert 0 < risk < 1 and version == "churn:1"
-        assert band == ("high" if risk >= high else "medium" if risk >= medium else "low")
+        assert lapsed is silent
+        if lapsed:  # past risk: no band of risk, no next purchase
+            assert band == "lapsed" and next_date is None
+        else:
+            assert band == ("high" if risk >= high else "medium" if risk >= medium else "low")
+            assert FIRST <= next_date < date(1998, 5, 31)  # within the 60-day horizon
         said = json.loads(reasons)
         assert len(said) <= 3 and all(r["contribution"] > 0 and r["code"] for r in said)
         assert all(r["text"] for r in predict.with_texts(said))
-        assert FIRST <= next_date < date(1998, 5, 31)  # within the 60-day horizon
-    assert {band for _, band, *_ in rows} == {"low", "medium", "high"}
+    assert {band for _, band, *_ in rows} == {"low", "medium", "high", "lapsed"}
 
     # Two months on: members whose risk rose past the alert threshold are signalled once.
     second = pipeline.refresh(workspace, as_of=SECOND, only=STEPS)

@@ -16,7 +16,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class Scored:
     users: dict[str, str]  # role -> user id
     members: int  # scored by the refresh
     risks: list[tuple[str, float]]  # (member id, churn risk), riskiest first
+    lapsed: frozenset[str]  # members with no completed order in the 90 days before AS_OF
     clv_total: float
     rfm: dict[str, tuple[int, float]]  # segment -> (members, CLV total)
     churn: predict.RegisteredModel
@@ -74,6 +75,12 @@ def build_scored(root: Path, keys: str) -> Scored:
                 "LEFT JOIN member_rfm r USING (member_id, snapshot_date) WHERE snapshot_date = ?",
                 [AS_OF],
             )
+            # Lapsed by hand: no order on the horizon's 90 days before the cut-off.
+            recent = ws.warehouse.fetch_all(
+                "SELECT DISTINCT m.member_id FROM orders o JOIN member_map m "
+                "USING (source, source_member_key) WHERE o.ordered_at >= ? AND o.ordered_at < ?",
+                [AS_OF - timedelta(days=90), AS_OF],
+            )
             churn = predict.get_model(ws.state, predict.CHURN_MODEL)
             sizes = ws.warehouse.fetch_all(
                 "SELECT cluster_id, count(*) FROM member_clusters WHERE snapshot_date = ? "
@@ -92,6 +99,7 @@ def build_scored(root: Path, keys: str) -> Scored:
         users=users,
         members=summary["members"],
         risks=sorted(((m, r) for m, r, _, _ in rows), key=lambda mr: (-mr[1], mr[0])),
+        lapsed=frozenset(m for m, *_ in rows) - {m for (m,) in recent},
         clv_total=sum(clv for _, _, clv, _ in rows),
         rfm=rfm,
         churn=churn,
@@ -131,21 +139,33 @@ def test_predictions_page_draws_the_charts_and_lists_the_riskiest(
     for chart in ("clv-histogram", "clv-by-segment", "churn-bands"):
         assert f'id="{chart}"' in text
     assert '<script src="/static/plotly.min.js">' in text and 'id="nav-predictions"' in text
-    # Every buyer was scored by both models; the list is the 100 riskiest, riskiest first.
+    # Every buyer was scored by both models; the list is the 100 riskiest of the members
+    # who have not lapsed, riskiest first.
     assert data["members"] == scored.members == len(scored.risks) == 2_357
     assert data["models"] == {"clv": "clv:1", "churn": "churn:1"}
-    top = [m for m, _ in scored.risks[:100]]
+    active = [(m, r) for m, r in scored.risks if m not in scored.lapsed]
+    assert 100 < len(active) < len(scored.risks) / 2  # most of the sample has lapsed
+    top = [m for m, _ in active[:100]]
     assert [m["member_id"] for m in data["at_risk"]] == top
     assert _rows(text, "at-risk") == top
     assert f'<a href="/members/{top[0]}">{top[0]}</a>' in text
     assert all(len(m["reasons"]) == 3 and all(m["reasons"]) for m in data["at_risk"])
-    # Bands by the default thresholds (0.4, 0.7), counted by hand.
-    risks = [r for _, r in scored.risks]
-    assert data["churn"]["bands"] == {
-        "high": sum(r >= 0.7 for r in risks),
-        "medium": sum(0.4 <= r < 0.7 for r in risks),
-        "low": sum(r < 0.4 for r in risks),
+    assert all(m["next_purchase_date"] and m["days_since_purchase"] <= 90 for m in data["at_risk"])
+    # Lapsed members apart; the bands of the others by the default thresholds (0.4,
+    # 0.7), counted by hand.
+    risks = [r for _, r in active]
+    assert data["churn"] == {
+        "members": 2_357,
+        "active": len(active),
+        "lapsed": len(scored.lapsed),
+        "horizon_days": 90,
+        "bands": {
+            "high": sum(r >= 0.7 for r in risks),
+            "medium": sum(0.4 <= r < 0.7 for r in risks),
+            "low": sum(r < 0.4 for r in risks),
+        },
     }
+    assert "no purchase in the last 90 days" in text
     clv = data["clv"]
     assert clv["total"] == pytest.approx(scored.clv_total)
     assert sum(clv["histogram"]["counts"]) + clv["histogram"]["above"] == scored.members
@@ -188,7 +208,12 @@ def test_churn_csv_is_the_whole_list_riskiest_first_and_audited(
     ]  # fmt: skip
     assert len(rows) == scored.members
     assert [(r["member_id"], float(r["churn_risk"])) for r in rows] == scored.risks
-    assert all(r["reason_1"] and date.fromisoformat(r["next_purchase_date"]) >= AS_OF for r in rows)
+    assert all(r["reason_1"] for r in rows)
+    for r in rows:  # a lapsed member has no next purchase date
+        lapsed = r["member_id"] in scored.lapsed
+        assert (r["churn_band"] == "lapsed") is lapsed
+        assert (r["next_purchase_date"] == "") is lapsed
+        assert lapsed or date.fromisoformat(r["next_purchase_date"]) >= AS_OF
     with Workspace.open(scored.root) as ws:
         newest = audit.entries(ws.state, action="export.churn", limit=1)[0]
     assert (newest.actor, newest.target) == (scored.users[role], "member_predictions")
@@ -308,3 +333,66 @@ def test_histogram_and_segment_sums_on_known_values(workspace_dir: Path) -> None
     assert 'id="clv-histogram"' in page and 'id="clv-by-segment"' in page
     assert 'id="no-churn"' in page and "memberlens predict churn" in page
     assert 'id="at-risk"' not in page and 'id="clv-above"' in page
+
+
+def test_lapsed_members_stand_apart_from_the_members_at_risk(workspace_dir: Path) -> None:
+    """A hand-made snapshot: three members scored lapsed (band ``lapsed``, no next
+    purchase), three active. The band counts and the at-risk list hold the active
+    ones only, riskiest first, with their days since the last purchase; the lapsed are
+    counted apart, and the page says what lapsed means, in both languages."""
+    day = date(2025, 1, 1)
+    members = [  # id, risk, band, lapsed, next purchase, days since the last purchase
+        ("g1", 0.99, "lapsed", True, None, 400),
+        ("g2", 0.97, "lapsed", True, None, 300),
+        ("g3", 0.50, "lapsed", True, None, 90),
+        ("a1", 0.80, "high", False, date(2025, 1, 20), 40),
+        ("a2", 0.45, "medium", False, date(2025, 1, 9), 12),
+        ("a3", 0.10, "low", False, date(2025, 1, 3), 2),
+    ]
+    with Workspace.open(workspace_dir) as ws:
+        predict.ensure_predictions_table(ws.warehouse)
+        ws.warehouse.execute(
+            "CREATE TABLE member_features (snapshot_date DATE, member_id VARCHAR, "
+            "recency_days BIGINT)"
+        )
+        for member_id, risk, band, lapsed, next_day, recency in members:
+            ws.warehouse.execute(
+                "INSERT INTO member_predictions (snapshot_date, member_id, churn_risk, "
+                "churn_band, lapsed, next_purchase_date, churn_reasons, churn_model_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, '[]', 'churn:1')",
+                [day, member_id, risk, band, lapsed, next_day],
+            )
+            ws.warehouse.execute(
+                "INSERT INTO member_features VALUES (?, ?, ?)", [day, member_id, recency]
+            )
+        found = prediction_views.prediction_overview(ws.warehouse, state=ws.state)
+        whole = prediction_views.churn_list(ws.warehouse)["members"]
+        for locale in ("en", "zh-CN"):
+            accounts.create_user(ws.state, email=f"{locale}@shop.cn", role="viewer", actor="t",
+                                 password=PASSWORD, locale=locale)  # fmt: skip
+    assert found["churn"] == {
+        "members": 6,
+        "active": 3,
+        "lapsed": 3,
+        "horizon_days": None,  # no registered model to ask
+        "bands": {"high": 1, "medium": 1, "low": 1},
+    }
+    assert [m["member_id"] for m in found["at_risk"]] == ["a1", "a2", "a3"]
+    assert [m["days_since_purchase"] for m in found["at_risk"]] == [40, 12, 2]
+    assert all(m["next_purchase_date"] and not m["lapsed"] for m in found["at_risk"])
+    # The export keeps the whole list, the lapsed with no next purchase date.
+    assert [(m["member_id"], m["churn_band"], m["next_purchase_date"]) for m in whole[:3]] == [
+        ("g1", "lapsed", None),
+        ("g2", "lapsed", None),
+        ("a1", "high", "2025-01-20"),
+    ]
+    with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
+        login(client, "en@shop.cn")
+        page = client.get("/predictions").text
+        login(client, "zh-CN@shop.cn")
+        zh = client.get("/predictions").text
+    assert _rows(page, "at-risk") == ["a1", "a2", "a3"]
+    assert _rows(page, "band-counts") == ["high", "medium", "low", "lapsed"]
+    assert re.search(r'id="lapsed">3<', page) and 'id="lapsed-note"' in page
+    assert "active members most at risk" in page and "Days since last purchase" in page
+    assert "已流失会员" in zh and "距上次购买天数" in zh and "流失风险最高的 3 位活跃会员" in zh

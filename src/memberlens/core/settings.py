@@ -404,8 +404,9 @@ class PredictSettings(BaseModel):
         ge=1,
         le=730,
         description=(
-            "Churn = no purchase within this many days; unset: the 75th percentile of "
-            "the gaps between members' purchase days."
+            "Churn = no purchase within this many days; unset: the 90th percentile of "
+            "the gaps between members' purchase days. A member who has not bought for "
+            "longer has lapsed."
         ),
     )
     churn_cutoffs: int = Field(

@@ -66,11 +66,14 @@ def fit_churn(
             f"--evaluate-at {evaluate_at} leaves its {horizon}-day label window unfinished "
             f"before {as_of}; evaluate at {as_of - timedelta(days=horizon)} or earlier"
         )
-    evaluation = evaluate(warehouse, features, evaluate_at, horizon, first, options)
-    # The production model learns from every cut-off the data can label by as_of:
-    # no test lies ahead of it, so nothing can overlap one.
-    plan = _plan(as_of, horizon, first, options, overlap=False)
-    model, validation = _train(warehouse, features, plan, options.seed)
+    try:
+        evaluation = evaluate(warehouse, features, evaluate_at, horizon, first, options)
+        # The production model learns from every cut-off the data can label by as_of:
+        # no test lies ahead of it, so nothing can overlap one.
+        plan = _plan(as_of, horizon, first, options, overlap=False)
+        model, validation = _train(warehouse, features, plan, options.seed)
+    except InputError as error:
+        raise _as_of_hint(warehouse, as_of, horizon, error) from None
     # Drift is measured against the members as they are at the fit, so a refresh on the
     # same day measures none and a refit starts from zero.
     model.set_reference(data.rows_at(warehouse, features, as_of, horizon, labelled=False).features)
@@ -156,7 +159,8 @@ def evaluate(
     if len(shared) == 0 or len(np.unique(y)) < 2:
         raise InputError(
             f"at {cutoff} the buyers all {'churned' if y.all() else 'stayed'} within "
-            f"{horizon} days: no test is possible there; pick another cut-off"
+            f"{horizon} days: no test is possible there; pick another cut-off",
+            code="ALL_CHURNED" if len(shared) and y.all() else "NONE_CHURNED",
         )
     p = model.probability(rows.features[mine])
     expected = peer["expected"][theirs]
@@ -177,6 +181,23 @@ def evaluate(
         baseline=baseline,
         next_purchase=_next_purchase_check(model, rows),
         clv=peer["clv"],
+    )
+
+
+def _as_of_hint(warehouse: Warehouse, as_of: date, horizon: int, error: InputError) -> InputError:
+    """``error``, naming --as-of as the likely fix when everyone churned because the
+    orders end long before ``as_of`` (today, unless given): data exported some time
+    ago, or a public data set."""
+    last = data.last_purchase_day(warehouse, as_of)
+    if error.code != "ALL_CHURNED" or last is None or last + timedelta(days=horizon) > as_of:
+        return error
+    after = last + timedelta(days=1)
+    return InputError(
+        f"{error.message.split(';')[0]}: the newest completed order is on {last}, more "
+        f"than {horizon} days before the cut-off {as_of}. If the data ends there, pass "
+        f"--as-of {after} (the day after it; the default is today); else load newer "
+        "orders",
+        code="ALL_CHURNED",
     )
 
 
@@ -298,14 +319,18 @@ def score_churn(
     """Risk and reasons for every buyer before ``as_of``; the drift (PSI) per input.
 
     Columns: ``member_id, churn_risk, churn_reasons`` (a JSON list of up to three
-    ``{feature, value, contribution, text}``) and ``next_purchase_days`` (from the
-    cut-off, if the member buys within the horizon).
+    ``{feature, value, contribution, text}``), ``lapsed`` (no purchase for longer than
+    the model's horizon: see :func:`memberlens.predict._churn_data.lapsed`) and
+    ``next_purchase_days`` (from the cut-off, if the member buys within the horizon;
+    NaN for a lapsed member, whose return the model does not expect).
     """
     moment = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     day = moment.date()
     source = data.feature_source(warehouse, default_timezone)
     rows = data.rows_at(warehouse, source, day, model.horizon_days, labelled=False)
     risk = model.probability(rows.features)
+    gone = data.lapsed(warehouse, day, model.horizon_days, rows.member_id)
+    wait = np.where(gone, np.nan, model.next_purchase_days(rows.features))
     why = reasons(rows.features, model.contributions(rows.features))
     drift = {
         name: round(psi(model.reference[name], rows.features[:, j]), 4)
@@ -319,7 +344,8 @@ def score_churn(
             "member_id": pa.array(rows.member_id.tolist(), pa.string()),
             "churn_risk": pa.array(risk, pa.float64()),
             "churn_reasons": pa.array([json.dumps(r, ensure_ascii=False) for r in why]),
-            "next_purchase_days": pa.array(model.next_purchase_days(rows.features), pa.float64()),
+            "lapsed": pa.array(gone, pa.bool_()),
+            "next_purchase_days": pa.array(wait, pa.float64()),
         }
     )
     return table, drift

@@ -67,9 +67,10 @@ MODEL_FEATURES = (
 )
 # Inputs computed here rather than read from the features table.
 DERIVED = ("gap_ratio", "p_alive", "expected_purchases_horizon")
-# The horizon defaults to this quantile of the gaps between a member's purchase days:
-# three gaps in four are shorter, so a member past it is late by the shop's own rhythm.
-HORIZON_QUANTILE = 0.75
+# The horizon defaults to this quantile of the gaps between consecutive purchase days:
+# nine repeat purchases in ten come within it, so a member silent for longer is unlikely
+# to come back, not merely late (docs/predictions.md, "The horizon").
+HORIZON_QUANTILE = 0.9
 HORIZON_BOUNDS = (7, 365)
 
 
@@ -114,7 +115,9 @@ class CutoffPlan:
 
 
 def default_horizon(warehouse: Warehouse, before: date) -> int:
-    """Whole days: the 75th percentile of gaps between purchase days before ``before``."""
+    """Whole days: the 90th percentile (:data:`HORIZON_QUANTILE`, linear interpolation,
+    rounded up) of the gaps between members' consecutive purchase days before
+    ``before``, within :data:`HORIZON_BOUNDS`."""
     days = transactions(warehouse, before)
     gaps = days.mutate(
         gap=days.day.delta(days.day.lag().over(group_by="member_id", order_by="day"), unit="day")
@@ -256,6 +259,27 @@ def _next_purchases(warehouse: Warehouse, start: date, stop: date) -> tuple[list
     first = found.group_by("member_id").aggregate(wait=found.day.min().delta(begin, unit="day"))
     table = warehouse.to_pyarrow(first)
     return table.column("member_id").to_pylist(), table.column("wait").to_pylist()
+
+
+def lapsed(
+    warehouse: Warehouse, cutoff: date, horizon_days: int, member_id: np.ndarray
+) -> np.ndarray:
+    """Per member of ``member_id``: True when they bought nothing on the
+    ``horizon_days`` days before ``cutoff``. By the churn label's own rule such a member
+    churned already (at ``cutoff - horizon_days``), so they have *lapsed* and are no
+    longer at risk of lapsing. Purchase days are UTC days, as for the labels."""
+    days = transactions(warehouse, cutoff)
+    since = ibis.literal((cutoff - timedelta(days=horizon_days)).isoformat()).cast("date")
+    recent = warehouse.to_pyarrow(days.filter(days.day >= since).select("member_id").distinct())
+    active = set(recent.column("member_id").to_pylist())
+    return np.array([m not in active for m in member_id], dtype=bool)
+
+
+def last_purchase_day(warehouse: Warehouse, before: date) -> date | None:
+    """The newest purchase day before ``before``, or None without any."""
+    days = transactions(warehouse, before)
+    last = warehouse.to_pyarrow(days.day.max().name("d").as_table()).column("d")[0].as_py()
+    return last if isinstance(last, date) else None
 
 
 def first_purchase_day(warehouse: Warehouse, before: date) -> date:

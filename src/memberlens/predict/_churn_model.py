@@ -87,10 +87,11 @@ class ChurnModel:
         are the days to the next purchase (NaN for churned rows)."""
         for name, y in (("fit", y_fit), ("validation", y_valid)):
             if len(np.unique(y)) < 2:
+                everyone = "churned" if y.all() else "retained"
                 raise InputError(
-                    f"the {name} cut-off has only {'churned' if y.all() else 'retained'} "
-                    "members, nothing to tell apart; use a different --horizon-days or "
-                    "more history"
+                    f"the {name} cut-off has only {everyone} members, nothing to tell "
+                    "apart; use a different --horizon-days or more history",
+                    code="ALL_CHURNED" if y.all() else "NONE_CHURNED",
                 )
         trees, margin = _boost(x_fit, y_fit.astype(float), x_valid, y_valid.astype(float), seed)
         calibration = _platt(margin, y_valid)

@@ -3,9 +3,10 @@
 ``member_predictions`` gets, per member who bought before the cut-off and per snapshot
 date, the CLV model's scores (P(alive), expected purchases in 30/90/365 days, the
 expected order value, the discounted CLV and its percentile) and the churn model's
-(risk, band, the three strongest reasons, the next purchase date), each with the
-version of the model that made it. A missing model leaves its columns empty and the
-step says how to fit one.
+(risk, band, the three strongest reasons, the next purchase date, and whether the
+member has lapsed: no purchase for longer than the churn horizon, band ``lapsed`` and
+no next purchase date), each with the version of the model that made it. A missing
+model leaves its columns empty and the step says how to fit one.
 
 Drift: every run measures the population stability index of each model's inputs and
 scores against its training sample into ``model_drift``; when the production model's
@@ -56,6 +57,7 @@ CHURN_COLUMNS = {
     "churn_reasons": "VARCHAR",
     "next_purchase_date": "DATE",
     "churn_model_version": "VARCHAR",
+    "lapsed": "BOOLEAN",
 }
 _CLV_INPUTS = ("frequency", "recency", "T", "monetary_value")
 # Inputs that grow by a day every day for every member, whatever they do: the age of
@@ -132,8 +134,9 @@ def compute_predictions(
                     "member_id": table.column("member_id"),
                     "churn_risk": table.column("churn_risk"),
                     "churn_reasons": table.column("churn_reasons"),
+                    "lapsed": table.column("lapsed"),
                     "next_purchase_date": pa.array(
-                        [snapshot + timedelta(days=round(float(d))) for d in days], pa.date32()
+                        [_day_after(snapshot, d) for d in days], pa.date32()
                     ),
                     "churn_model_version": pa.array([churn.version] * table.num_rows, pa.string()),
                 }
@@ -152,6 +155,10 @@ def compute_predictions(
     if flagged:
         summary["drift_flagged"] = flagged  # model -> the input that shifted most
     return summary
+
+
+def _day_after(snapshot: date, days: float) -> date | None:
+    return None if np.isnan(days) else snapshot + timedelta(days=round(float(days)))
 
 
 def _worst(values: Mapping[str, float | None]) -> tuple[str, float] | None:
@@ -183,8 +190,10 @@ def _write(
         try:
             ids = " UNION ".join(f"SELECT member_id FROM {n}" for n in names)
             joins = " ".join(f"LEFT JOIN {n} USING (member_id)" for n in names)
+            # A lapsed member is past risk: the band says so, whatever the score.
             band = (
-                f"CASE WHEN churn_risk >= {high!r} THEN 'high' "
+                "CASE WHEN churn_risk IS NOT NULL AND lapsed THEN 'lapsed' "
+                f"WHEN churn_risk >= {high!r} THEN 'high' "
                 f"WHEN churn_risk >= {medium!r} THEN 'medium' "
                 "WHEN churn_risk IS NOT NULL THEN 'low' END"
             )

@@ -131,7 +131,7 @@ CHURN_MODEL = "churn"
 class ChurnOptions:
     """How the churn model is trained and evaluated (``[predict]`` settings, CLI flags).
 
-    ``horizon_days`` None: from the workspace's own gaps between purchases (the 75th
+    ``horizon_days`` None: from the workspace's own gaps between purchases (the 90th
     percentile). ``cutoffs`` training cut-offs ``step_days`` apart (the latest
     validates). ``evaluate_at`` None: the latest day whose label window has ended.
     ``overlap`` lets training label windows run past the evaluation cut-off (reports

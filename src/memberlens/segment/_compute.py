@@ -73,11 +73,17 @@ _PREDICTIONS = {
     "clv": "Discounted customer lifetime value over the horizon.",
     "clv_percentile": "The member's CLV percentile among buyers, 0-100.",
     "churn_risk": "Probability of no purchase within the churn horizon (0-1).",
-    "churn_band": "Churn risk band: low, medium or high.",
-    "next_purchase_date": "Likely date of the next purchase, if the member buys again.",
+    "churn_band": "Churn risk band: low, medium or high; lapsed for a lapsed member.",
+    "lapsed": "No purchase for longer than the churn horizon: lapsed, not at risk.",
+    "next_purchase_date": "Likely date of the next purchase, if the member buys again "
+    "(none for a lapsed member).",
 }
-_PREDICTION_TYPES: dict[str, ValueType] = {"churn_band": "string", "next_purchase_date": "date"}
-_IBIS_NULLS = {"number": "float64", "string": "string", "date": "date"}
+_PREDICTION_TYPES: dict[str, ValueType] = {
+    "churn_band": "string",
+    "lapsed": "boolean",
+    "next_purchase_date": "date",
+}
+_IBIS_NULLS = {"number": "float64", "string": "string", "date": "date", "boolean": "boolean"}
 _PREDICTION_NAMES = tuple(
     NameSpec(f"prediction.{name}", _PREDICTION_TYPES.get(name, "number"), text, source="prediction")
     for name, text in _PREDICTIONS.items()

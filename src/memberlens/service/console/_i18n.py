@@ -401,9 +401,38 @@ STRINGS: dict[str, dict[str, str]] = {
     "band_high": {"en": "High", "zh-CN": "高"},
     "band_medium": {"en": "Medium", "zh-CN": "中"},
     "band_low": {"en": "Low", "zh-CN": "低"},
-    "most_at_risk": {"en": "The {n} members most at risk", "zh-CN": "流失风险最高的 {n} 位会员"},
+    "band_lapsed": {"en": "Lapsed", "zh-CN": "已流失"},
+    "lapsed_members": {"en": "Lapsed already", "zh-CN": "已流失会员"},
+    "of_active": {"en": "of {n} active members", "zh-CN": "共 {n} 位活跃会员"},
+    "lapsed_note_days": {
+        "en": "Lapsed: no purchase in the last {days} days, the churn horizon (nine repeat "
+        "purchases in ten come sooner). They are gone rather than at risk: win them back. "
+        "Risk bands and the list below are of the active members; a lapsed member has no "
+        "expected next purchase.",
+        "zh-CN": "已流失：最近 {days} 天（流失判定期，九成复购在此期限内发生）没有购买。"
+        "这些会员已经流失而非面临流失风险，应以召回为主。风险等级与下方名单只统计活跃会员；"
+        "已流失会员不预测下次购买日期。",
+    },
+    "lapsed_note": {
+        "en": "Lapsed: no purchase for longer than the churn horizon. They are gone rather "
+        "than at risk: win them back. Risk bands and the list below are of the active "
+        "members; a lapsed member has no expected next purchase.",
+        "zh-CN": "已流失：超过流失判定期没有购买。这些会员已经流失而非面临流失风险，"
+        "应以召回为主。风险等级与下方名单只统计活跃会员；已流失会员不预测下次购买日期。",
+    },
+    "no_active_at_risk": {
+        "en": "Every scored member has lapsed: nobody is left at risk of lapsing.",
+        "zh-CN": "所有已评分会员均已流失，没有仍处于流失风险中的会员。",
+    },
+    "most_at_risk": {
+        "en": "The {n} active members most at risk of lapsing",
+        "zh-CN": "流失风险最高的 {n} 位活跃会员",
+    },
     "export_all_csv": {"en": "Export the whole list (CSV)", "zh-CN": "导出完整名单（CSV）"},
-    "next_purchase": {"en": "Next purchase (expected)", "zh-CN": "预计下次购买"},
+    "next_purchase": {
+        "en": "Next purchase, if they buy again",
+        "zh-CN": "预计下次购买（若再次购买）",
+    },
     "reasons": {"en": "Reasons", "zh-CN": "原因"},
     "model_stage_candidate": {"en": "candidate", "zh-CN": "候选"},
     "model_stage_production": {"en": "production", "zh-CN": "生产中"},

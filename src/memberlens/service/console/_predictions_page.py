@@ -32,7 +32,7 @@ def _overview(
     ``currency``'s sign on the page; the JSON twin answers numbers)."""
     with request.app.state.gate:
         return prediction_views.prediction_overview(
-            ws.warehouse, top=AT_RISK_SHOWN, locale=locale, currency=currency
+            ws.warehouse, top=AT_RISK_SHOWN, state=ws.state, locale=locale, currency=currency
         )
 
 
