@@ -199,11 +199,11 @@ def test_lapsed_means_no_purchase_for_longer_than_the_horizon(
 
 
 def test_data_older_than_as_of_says_to_pass_as_of(workspace_dir: Path, tmp_path: Path) -> None:
-    """Orders end on 2025-07-30; without --as-of the model trains as of today, when every
-    buyer has long churned: the message names --as-of and the day to pass."""
+    """Orders end on 2025-07-30; trained as of 2026-12-01 every buyer has long churned:
+    the message names --as-of and the day to pass."""
     with Workspace.open(workspace_dir) as ws:
         run(ws, "orders", write(tmp_path / "o.csv", RHYTHM))
-    done = cli("predict", "churn", "-w", str(workspace_dir))
+    done = cli("predict", "churn", "-w", str(workspace_dir), "--as-of", "2026-12-01")
     assert done.returncode == 1
     assert "only churned members" in done.stderr and "--as-of 2025-07-31" in done.stderr
 

@@ -186,8 +186,8 @@ def evaluate(
 
 def _as_of_hint(warehouse: Warehouse, as_of: date, horizon: int, error: InputError) -> InputError:
     """``error``, naming --as-of as the likely fix when everyone churned because the
-    orders end long before ``as_of`` (today, unless given): data exported some time
-    ago, or a public data set."""
+    orders end long before ``as_of``: a late --as-of, or a workspace clock set to now
+    on data exported some time ago."""
     last = data.last_purchase_day(warehouse, as_of)
     if error.code != "ALL_CHURNED" or last is None or last + timedelta(days=horizon) > as_of:
         return error
@@ -195,8 +195,8 @@ def _as_of_hint(warehouse: Warehouse, as_of: date, horizon: int, error: InputErr
     return InputError(
         f"{error.message.split(';')[0]}: the newest completed order is on {last}, more "
         f"than {horizon} days before the cut-off {as_of}. If the data ends there, pass "
-        f"--as-of {after} (the day after it; the default is today); else load newer "
-        "orders",
+        f"--as-of {after} (the day after it), or leave --as-of out to use the workspace "
+        'clock ([refresh] as_of = "data"); else load newer orders',
         code="ALL_CHURNED",
     )
 

@@ -78,19 +78,19 @@ def _members(warehouse: Warehouse, snapshot: object) -> ir.Table:
     table = f.filter(f.snapshot_date == snapshot).select(
         "member_id", "tier", "recency_days", "frequency", "monetary"
     )
+    scores = {"clv": "float64", "churn_risk": "float64", "churn_band": "string"}
     if warehouse.has_table(predict.PREDICTIONS_TABLE):
-        predict.ensure_predictions_table(warehouse)  # older tables lack the churn columns
+        # A read: tables made before churn scoring lack its columns, read as nulls.
         p = warehouse.table(predict.PREDICTIONS_TABLE)
         p = p.filter(p.snapshot_date == snapshot).select(
-            "member_id", "clv", "churn_risk", "churn_band"
+            "member_id",
+            **{
+                c: p[c] if c in p.columns else ibis.literal(None, type=t) for c, t in scores.items()
+            },
         )
         table = table.left_join(p, "member_id").drop("member_id_right")
     else:
-        table = table.mutate(
-            clv=ibis.literal(None, type="float64"),
-            churn_risk=ibis.literal(None, type="float64"),
-            churn_band=ibis.literal(None, type="string"),
-        )
+        table = table.mutate(**{c: ibis.literal(None, type=t) for c, t in scores.items()})
     if warehouse.has_table(LIFECYCLE_TABLE):
         s = warehouse.table(LIFECYCLE_TABLE)
         s = s.filter(s.snapshot_date == snapshot).select("member_id", "stage")

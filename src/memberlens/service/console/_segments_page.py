@@ -109,8 +109,9 @@ def save_segment_form(
             error=refused.message,
             draft={"name": name, "rule": rule, "description": description},
         )
-    try:
-        with request.app.state.gate:
+    gate = request.app.state.gate
+    try:  # a write: the gate's hold, as jobs take it, waiting no longer than a page does
+        with gate.hold("segment save", wait=gate.wait_seconds):
             segment.compute_saved_segment(
                 ws.warehouse, ws.state, name, settings=ws.settings.segments, book=book
             )
