@@ -325,3 +325,16 @@ def test_a_saved_segment_is_computed_at_once_with_the_segments_reading_it(
     assert (compared["snapshot_date"], compared["overlap"]) == ("2025-06-01", 2)
     again = pipeline.refresh(workspace, as_of=CUTOFF)
     assert again.steps["segments"]["segments"] == {"early": 2, "loyal": 2, "repeaters": 2}
+
+
+def test_a_preview_reads_an_older_predictions_table_without_altering_it(
+    workspace: Workspace, ids: dict[str, str]
+) -> None:
+    """Previews run beside a refresh on their own connection: a predictions table made
+    before lapsed members were told apart reads as nulls there, and stays as it was."""
+    pipeline.refresh(workspace, as_of=CUTOFF)
+    wh = workspace.warehouse
+    wh.execute("ALTER TABLE member_predictions DROP COLUMN lapsed")
+    wh.execute("DROP TABLE segment_member_table")  # the rebuilt member table, not the kept one
+    assert _preview(workspace, "prediction.lapsed or frequency >= 2") == {ids["p1"]}
+    assert "lapsed" not in wh.table("member_predictions").columns

@@ -200,11 +200,17 @@ def member_table(
     base = base.left_join(rfm, "member_id").drop("member_id_right")
     scored = {column_of(n.name): n for n in _PREDICTION_NAMES}
     if warehouse.has_table(predict.PREDICTIONS_TABLE):
-        predict.ensure_predictions_table(warehouse)  # older tables lack the churn columns
+        # Read only (previews run beside a refresh): columns an older table lacks
+        # (churn's, lapsed) read as nulls until the next refresh adds them.
         p = warehouse.table(predict.PREDICTIONS_TABLE)
         p = p.filter(p.snapshot_date == snapshot).select(
             "member_id",
-            **{column: p[n.name.removeprefix("prediction.")] for column, n in scored.items()},
+            **{
+                column: p[name]
+                if (name := n.name.removeprefix("prediction.")) in p.columns
+                else ibis.literal(None, type=_IBIS_NULLS[n.type])
+                for column, n in scored.items()
+            },
         )
         base = base.left_join(p, "member_id").drop("member_id_right")
     else:
