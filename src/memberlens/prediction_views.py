@@ -254,6 +254,12 @@ def prediction_overview(
     )
     versions = _versions(warehouse, snapshot)
     churn = _churn_bands(warehouse, snapshot, _horizon(state, versions["churn"]))
+    at_risk: list[dict[str, Any]] = []
+    if churn:
+        listed = churn_list(
+            warehouse, limit=top, active_only=True, locale=locale, currency=currency
+        )
+        at_risk = listed["members"]
     return {
         "snapshot_date": snapshot.isoformat(),
         "members": members,
@@ -261,13 +267,7 @@ def prediction_overview(
         "clv": _clv_distribution(warehouse, snapshot, bins),
         "by_segment": _by_segment(warehouse, snapshot),
         "churn": churn,
-        "at_risk": (
-            churn_list(
-                warehouse, limit=top, active_only=True, locale=locale, currency=currency
-            )["members"]
-            if churn
-            else []
-        ),
+        "at_risk": at_risk,
     }
 
 

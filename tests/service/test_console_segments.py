@@ -59,7 +59,7 @@ def test_a_saved_segment_is_counted_at_once_and_compares_right_away(
     assert where == "/segments?saved=repeaters"
     page = refreshed.get(where).text
     assert re.search(r'id="saved-note" data-segment="repeaters" data-members="1"', page)
-    assert "Saved repeaters: 1 members in the snapshot of 2025-06-01." in page
+    assert "Saved <code>repeaters</code>: 1 members in the snapshot of 2025-06-01." in page
     row = page.split('<tr data-segment="repeaters">', 1)[1].split("</tr>", 1)[0]
     assert '<td class="num">1</td>' in row and "not computed" not in row
     _save(refreshed, "buyers", "frequency >= 1")
@@ -124,8 +124,8 @@ def test_before_any_refresh_compare_says_to_run_one(workspace_dir: Path) -> None
                                  name=name, rule="frequency >= 1", actor="t")  # fmt: skip
     with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
         for email, title, fix in (
-            ("marketer@shop.cn", "Not computed yet", "Run `memberlens refresh`"),
-            ("zh@shop.cn", "尚未计算", "请运行 `memberlens refresh`"),
+            ("marketer@shop.cn", "Not computed yet", "Run <code>memberlens refresh</code>"),
+            ("zh@shop.cn", "尚未计算", "请运行 <code>memberlens refresh</code>"),
         ):
             login(client, email)
             page = client.get("/segments/compare", params={"a": "a", "b": "b"})
