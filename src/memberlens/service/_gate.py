@@ -4,8 +4,7 @@ Embedded DuckDB serves one process, and inside the server one job at a time writ
 to it. Jobs (flushes, imports, refreshes) and writing requests queue for the gate
 with :meth:`WarehouseGate.hold`. Reading needs no gate: each thread reads on its own
 connection (``store.Warehouse``) and sees the last committed data — a refresh commits
-once, at its end — so ``with gate:`` around a console page's reads lets it through at
-once, whatever job runs.
+once, at its end — so console pages and API reads answer at once, whatever job runs.
 """
 
 from __future__ import annotations
@@ -45,10 +44,3 @@ class WarehouseGate:
         finally:
             self.holder, self.since = "", None
             self._lock.release()
-
-    # Reading: no lock (see the module's docstring).
-    def __enter__(self) -> WarehouseGate:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -139,9 +139,8 @@ def _feedback(
     """The page's data: ``code`` says whether there is a report (``OK``), no feedback
     at all (``NO_FEEDBACK``) or feedback no refresh has read yet (``NOT_READ``); the
     pain points' labels in ``locale``."""
-    with request.app.state.gate:
-        end = _window_end(ws.warehouse)
-        read = ws.warehouse.has_table(text.INSIGHTS_TABLE)
+    end = _window_end(ws.warehouse)
+    read = ws.warehouse.has_table(text.INSIGHTS_TABLE)
     model = _model(request, ws) if end is not None and read else None
     code: Code = "NO_FEEDBACK" if end is None else "NOT_READ" if model is None else "OK"
     answer: dict[str, Any] = {"code": code, "days": days, "period": period, "model": None,
@@ -149,15 +148,14 @@ def _feedback(
     if end is None or model is None:
         return answer
     aspects = _aspects(ws)
-    with request.app.state.gate:
-        found = text.feedback_report(
-            ws.warehouse,
-            since=end - timedelta(days=days),
-            cutoff=end,
-            aspects=aspects,
-            positive=model.positive,
-            period=period,
-        )
+    found = text.feedback_report(
+        ws.warehouse,
+        since=end - timedelta(days=days),
+        cutoff=end,
+        aspects=aspects,
+        positive=model.positive,
+        period=period,
+    )
     report = _masked(_plain(found))
     labels = {a.name: a.label_in(locale) for a in aspects}
     for point in report["pain_points"]:

@@ -44,8 +44,7 @@ SearchText = Annotated[
 
 
 def _search(request: Request, ws: WorkspaceDep, q: str) -> profile.SearchResult:
-    with request.app.state.gate:
-        return profile.search_members(ws.warehouse, ws.keyring, query=q)
+    return profile.search_members(ws.warehouse, ws.keyring, query=q)
 
 
 class ListArgs:
@@ -73,10 +72,9 @@ ListQuery = Annotated[ListArgs, Depends()]
 
 
 def _list(request: Request, ws: WorkspaceDep, args: ListArgs) -> segment_domain.MemberList:
-    with request.app.state.gate:
-        return segment_domain.list_members(
-            ws.warehouse, ws.state, ws.keyring, args.query, settings=ws.settings.segments
-        )
+    return segment_domain.list_members(
+        ws.warehouse, ws.state, ws.keyring, args.query, settings=ws.settings.segments
+    )
 
 
 def _links(listing: segment_domain.MemberList) -> dict[str, Any]:
@@ -104,21 +102,18 @@ def _card(request: Request, ws: WorkspaceDep, who: Viewer, member_id: str) -> pr
     if accounts.allows(who.user.role, Permission.PII_READ):
         address = request.client.host if request.client else None
         reveal = profile.Reveal(actor=who.user.user_id, address=address)
-    with request.app.state.gate:
-        return profile.member_card(
-            ws.warehouse, ws.keyring, ws.state, member_id=member_id, reveal=reveal
-        )
+    return profile.member_card(
+        ws.warehouse, ws.keyring, ws.state, member_id=member_id, reveal=reveal
+    )
 
 
 def _consents(request: Request, ws: WorkspaceDep, member_id: str) -> list[privacy.ConsentRecord]:
-    with request.app.state.gate:
-        return privacy.consent_history(ws.warehouse, member_id)
+    return privacy.consent_history(ws.warehouse, member_id)
 
 
 def _profile(request: Request, ws: WorkspaceDep, card: profile.MemberCard) -> profile.MemberProfile:
     """The derived profile; contacts in feedback text masked unless ``card`` was revealed."""
-    with request.app.state.gate:
-        found = profile.member_profile(ws.warehouse, member_id=card.member_id)
+    found = profile.member_profile(ws.warehouse, member_id=card.member_id)
     if card.revealed:
         return found
     rows = tuple({**r, "text": privacy.mask_contacts(r.get("text"))} for r in found.feedback)
@@ -248,8 +243,7 @@ def _predictions(
     request: Request, ws: WorkspaceDep, member_id: str, locale: str
 ) -> dict[str, Any] | None:
     """The member's newest predictions, churn reasons in ``locale``."""
-    with request.app.state.gate:
-        return predict.member_predictions(ws.warehouse, member_id, locale=locale)
+    return predict.member_predictions(ws.warehouse, member_id, locale=locale)
 
 
 @api.get(

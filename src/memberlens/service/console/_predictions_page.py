@@ -30,20 +30,18 @@ def _overview(
 ) -> dict[str, Any]:
     """The page's data, the reasons of the members at risk in ``locale`` (money with
     ``currency``'s sign on the page; the JSON twin answers numbers)."""
-    with request.app.state.gate:
-        return prediction_views.prediction_overview(
-            ws.warehouse, top=AT_RISK_SHOWN, state=ws.state, locale=locale, currency=currency
-        )
+    return prediction_views.prediction_overview(
+        ws.warehouse, top=AT_RISK_SHOWN, state=ws.state, locale=locale, currency=currency
+    )
 
 
 def _cards(request: Request, ws: Workspace, locale: str) -> list[dict[str, Any]]:
-    with request.app.state.gate:
-        return prediction_views.model_cards(
-            ws.warehouse,
-            ws.state,
-            drift_threshold=ws.settings.predict.drift_threshold,
-            locale=locale,
-        )
+    return prediction_views.model_cards(
+        ws.warehouse,
+        ws.state,
+        drift_threshold=ws.settings.predict.drift_threshold,
+        locale=locale,
+    )
 
 
 @pages.get("/predictions")

@@ -177,8 +177,7 @@ def _report(request: Request, ws: Workspace, locale: str) -> dict[str, Any]:
     entry = _registered(ws)
     auto = _auto(entry, locale)
     scenarios = _scenarios(ws)
-    with request.app.state.gate:
-        day, counts = recommend.list_counts(ws.warehouse)
+    day, counts = recommend.list_counts(ws.warehouse)
     shown = []
     for name, s in scenarios.scenarios.items():
         lists = counts.get(name, {"member": 0, "fallback": 0, "item": 0, "algorithms": []})
@@ -257,9 +256,8 @@ def _similar(
     starters: list[dict[str, Any]] = []
     facts: dict[str, dict[str, Any]] = {}
     if chosen is not None:
-        with request.app.state.gate:
-            day, starters = recommend.most_recommended(ws.warehouse, chosen, STARTERS)
-            facts = recommend.product_facts(ws.warehouse, [product]) if product else {}
+        day, starters = recommend.most_recommended(ws.warehouse, chosen, STARTERS)
+        facts = recommend.product_facts(ws.warehouse, [product]) if product else {}
     served = None
     if chosen is not None and product:
         served = online.similar_now(

@@ -45,17 +45,14 @@ def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
 
 def _overview(request: Request, ws: Workspace, locale: str) -> dict[str, Any]:
     """Saved segments, RFM, lifecycle and clusters; labels in ``locale``."""
-    with request.app.state.gate:
-        return {
-            "segments": [
-                s.to_json() for s in segment.list_segments(ws.state, warehouse=ws.warehouse)
-            ],
-            "rfm": _or_none(lambda: segment.rfm_summary(ws.warehouse, locale=locale)),
-            "lifecycle": _or_none(
-                lambda: segment.lifecycle_summary(ws.warehouse, ws.settings.segments, locale=locale)
-            ),
-            "clusters": _or_none(lambda: segment.cluster_summary(ws.warehouse, locale=locale)),
-        }
+    return {
+        "segments": [s.to_json() for s in segment.list_segments(ws.state, warehouse=ws.warehouse)],
+        "rfm": _or_none(lambda: segment.rfm_summary(ws.warehouse, locale=locale)),
+        "lifecycle": _or_none(
+            lambda: segment.lifecycle_summary(ws.warehouse, ws.settings.segments, locale=locale)
+        ),
+        "clusters": _or_none(lambda: segment.cluster_summary(ws.warehouse, locale=locale)),
+    }
 
 
 @pages.get("/segments")
@@ -137,11 +134,10 @@ def preview_json(
     """The builder asks on every keystroke: a rule being typed is not an error of the
     request, so a rule that does not check yet answers 200 with ``error``."""
     try:
-        with request.app.state.gate:
-            found = segment.preview_segment(
-                ws.warehouse, ws.state, body.rule, settings=ws.settings.segments,
-                book=ws.tag_book(),
-            )  # fmt: skip
+        found = segment.preview_segment(
+            ws.warehouse, ws.state, body.rule, settings=ws.settings.segments,
+            book=ws.tag_book(),
+        )  # fmt: skip
     except (RuleError, segment.NoSnapshot) as refused:
         where = {"line": getattr(refused, "line", None), "column": getattr(refused, "column", None)}
         return {"error": {"message": refused.message, "code": refused.code, **where}}
@@ -149,8 +145,7 @@ def preview_json(
 
 
 def _compare(request: Request, ws: Workspace, a: str, b: str) -> dict[str, Any]:
-    with request.app.state.gate:
-        return segment.compare_segments(ws.warehouse, ws.state, a, b)
+    return segment.compare_segments(ws.warehouse, ws.state, a, b)
 
 
 @pages.get("/segments/compare")
