@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from memberlens.demo import run_demo
 from memberlens.workspace import Workspace
 from tests.cli.test_readme_commands import COMMANDS
 from tests.conftest import DATASETS, requires_datasets
+from tests.demo_cache import demo_copy, install_keys
 from tests.servers import start_server, stop_server
 
 pytestmark = [pytest.mark.slow, requires_datasets]
@@ -42,21 +42,21 @@ ORDERS = "order_no,source,source_member_key,ordered_at,total_amount\nx1,shop,k1,
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
     """(workspace, a folder to run commands in, a merged member's id) under a server.
 
-    The workspace's key ring lives in a home of its own, which the server and every
-    command share (each test otherwise gets a private home without the keys).
+    The demo is tests/demo_cache.py's (shared with tests/service/test_console_i18n.py).
+    Its key ring is a file in a home of its own, which the server and every command
+    share (each test otherwise gets a private home; `privacy rotate-key` rewrites it).
     """
     root = tmp_path_factory.mktemp("readme")
-    home = root / "home"
-    keys = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
-    saved = {name: os.environ.get(name) for name in keys}
-    os.environ.update(keys)
     workspace = root / "demo"
-    run_demo(workspace, members=600, seed=3)
-    with Workspace.open(workspace) as ws:
-        merged = ws.warehouse.scalar(
-            "SELECT member_id FROM member_map GROUP BY member_id HAVING count(*) > 1 "
-            "ORDER BY member_id LIMIT 1"
-        )
+    keys = demo_copy(workspace, members=600, seed=7)
+    install_keys(keys, workspace, Path(_home_of(workspace)["XDG_CONFIG_HOME"]))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEMBERLENS_KEYS", keys)
+        with Workspace.open(workspace) as ws:
+            merged = ws.warehouse.scalar(
+                "SELECT member_id FROM member_map GROUP BY member_id HAVING count(*) > 1 "
+                "ORDER BY member_id LIMIT 1"
+            )
     assert merged, "the demo holds no merged member"
     here = root / "cwd"
     (here / "exports").mkdir(parents=True)
@@ -69,16 +69,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         with source.open("rb") as fh:
             target.write_bytes(b"".join(fh.readline() for _ in range(2000)))
-    proc, _ = start_server(workspace, os.environ.copy(), capture=False, log=root / "server.log")
+    env = {k: v for k, v in os.environ.items() if k != "MEMBERLENS_KEYS"} | _home_of(workspace)
+    proc, _ = start_server(workspace, env, capture=False, log=root / "server.log")
     try:
         yield workspace, here, str(merged)
     finally:
         stop_server(proc)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _home_of(workspace: Path) -> dict[str, str]:
