@@ -8,7 +8,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 from sqlalchemy import delete, insert
 
 from memberlens import identity
@@ -55,6 +54,8 @@ def _summaries(warehouse: Warehouse, as_of: datetime) -> ir.Table:
 
 
 def _stamp(value: Any) -> datetime | None:
+    import pandas as pd  # here, not at import: the CLI starts without it
+
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 

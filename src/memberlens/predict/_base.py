@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize
 from threadpoolctl import threadpool_limits
 
 from memberlens.core.errors import InputError, MemberlensError
@@ -111,6 +110,8 @@ def maximise(
         penalty = penalizer * float(params @ params)
         # d/dθ of penalizer·Σp² is 2·penalizer·p² (p = e^θ).
         return -value / total + penalty, -grad / total + 2 * penalizer * params**2
+
+    from scipy import optimize  # here, not at import: the CLI starts without it
 
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     # Four parameters: L-BFGS-B's BLAS calls are tiny, and a threaded BLAS spends

@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from memberlens.core.errors import UsageError
 from memberlens.core.settings import ConsentSettings
@@ -119,6 +118,8 @@ def _ledger(
 
 
 def _slots_table(defaults: ConsentSettings) -> ir.Table:
+    import pandas as pd  # here, not at import: the CLI starts without it
+
     rows = consent_slots(defaults)
     return ibis.memtable(
         pd.DataFrame(

@@ -17,7 +17,6 @@ from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from memberlens.core.errors import UsageError
 from memberlens.core.settings import ConsentSettings
@@ -37,6 +36,8 @@ CONTACTS: dict[str, str] = {
 
 def reachability(warehouse: Warehouse, *, member_ids: Sequence[str] | None = None) -> ir.Table:
     """``(member_id, channel)`` for every channel a member can be reached on (set-based)."""
+    import pandas as pd  # here, not at import: the CLI starts without it
+
     mm = warehouse.table("member_map")
     if member_ids is not None:
         mm = mm.filter(mm.member_id.isin(list(member_ids)))

@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from memberlens.core.errors import UsageError
 from memberlens.recommend._algorithms import Floats, Ints, Recommender, explain_by_item
@@ -192,6 +191,8 @@ class Content(Recommender):
         bags = [terms(d) for d in documents]
         if not any(bags):
             return sparse.csr_matrix((len(documents), 0))
+        from sklearn.feature_extraction.text import TfidfVectorizer  # not at CLI start
+
         tfidf = TfidfVectorizer(analyzer=_same, sublinear_tf=True, dtype=np.float64)
         return sparse.csr_matrix(tfidf.fit_transform(bags))
 
