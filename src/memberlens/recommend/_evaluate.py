@@ -207,11 +207,15 @@ def _split(
 
 def _validation(split: Split, kind: str, *, test_ratio: float, seed: int, keep_seen: bool) -> Split:
     """The same kind of split carved from ``split``'s training part (a time split
-    holds out the last tenth of the training days, at least one)."""
+    holds out the days of the last tenth of the training records, at least one day).
+
+    By records, not by calendar: in a workspace whose data spans decades (CDNOW's 1997
+    beside this year's shop) the last tenth of the days holds no record at all.
+    """
     train = split.train
     if kind == "time":
-        span = int(train.day.max()) + 1 - int(train.day.min())
-        day = int(train.day.max()) + 1 - max(1, span // 10)
+        days = np.sort(train.day)
+        day = max(int(days[len(days) * 9 // 10]), int(days[0]) + 1)
         return by_time(train, cutoff_day=day, keep_seen=keep_seen)
     return _split(train, kind, test_ratio=test_ratio, seed=seed + 1, cutoff_day=None,
                   keep_seen=keep_seen)  # fmt: skip
