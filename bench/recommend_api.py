@@ -152,7 +152,9 @@ def _seed_state(
     ]
     own = [i for i in range(n) if i % 10]
     bought = rng.choice(own, size=min(args.purchases, len(own)), replace=False).tolist()
-    list_ids, products = lists.rows["list_id"], lists.rows["product_id"]
+    rows = lists.table()
+    list_ids = rows.column("list_id").to_pylist()
+    products = rows.column("product_id").to_pylist()
     starts: dict[str, int] = {}
     for at, list_id in enumerate(list_ids):
         starts.setdefault(list_id, at)

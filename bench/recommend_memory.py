@@ -190,8 +190,19 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     if args.json:
         print(json.dumps(report, indent=2))
-    else:
-        print_report(report)
+        return 0
+    print_report(report)
+    shares = {
+        "refresh time": report["refresh_share_of_time_limit"],
+        "refresh memory": report["refresh_share_of_memory_limit"],
+        "evaluate memory": report["evaluate_share_of_memory_limit"],
+    }
+    over = [name for name, share in shares.items() if share > 1]
+    if over or not report["evaluate_default"]:
+        print(f"comparison NOT held: over the limit: {', '.join(over) or 'none'}; "
+              f"evaluate chose {report['evaluate_default']!r}")  # fmt: skip
+        return 1
+    print("comparison held: " + ", ".join(f"{n} {s:.2f} of its limit" for n, s in shares.items()))
     return 0
 
 
