@@ -20,8 +20,9 @@ import pytest
 from memberlens import pipeline, segment
 from memberlens.core.errors import ConfigError
 from memberlens.core.settings import SegmentsSettings
+from memberlens.privacy import KeyRing
 from memberlens.segment import RFM_SEGMENTS, SegmentError, segment_of
-from memberlens.workspace import Workspace
+from memberlens.workspace import Workspace, init_workspace
 from tests.profile.feature_data import CUTOFF, load_feature_base
 
 LATER = date(2025, 9, 1)
@@ -30,6 +31,21 @@ LATER = date(2025, 9, 1)
 @pytest.fixture
 def ids(workspace: Workspace, tmp_path: Path) -> dict[str, str]:
     return load_feature_base(workspace, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    """The feature base refreshed at the cut-off, once for the tests that only preview
+    rules on it: (workspace, its key ring for ``MEMBERLENS_KEYS``, the members' ids)."""
+    keys = KeyRing.generate().to_json()
+    root = tmp_path_factory.mktemp("refreshed") / "ws"
+    init_workspace(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEMBERLENS_KEYS", keys)
+        with Workspace.open(root) as ws:
+            ids = load_feature_base(ws, root.parent)
+            pipeline.refresh(ws, as_of=CUTOFF)
+    return root, keys, ids
 
 
 def _catalogue_for(ws: Workspace) -> segment.CatalogueFor:
@@ -136,6 +152,7 @@ def test_rfm_scores_match_a_plain_python_reference(bins: int) -> None:
 # -- the refresh step ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_refresh_writes_rfm_and_lifecycle_counted_by_hand(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -194,15 +211,21 @@ def test_a_bad_lifecycle_rule_stops_the_refresh_before_any_step(workspace: Works
     ],
 )
 def test_event_functions_count_the_window_before_the_cut_off(
-    workspace: Workspace, ids: dict[str, str], rule: str, who: set[str]
+    refreshed: tuple[Path, str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    rule: str,
+    who: set[str],
 ) -> None:
-    pipeline.refresh(workspace, as_of=CUTOFF)
-    assert _preview(workspace, rule) == {ids[k] for k in who}
+    root, keys, ids = refreshed
+    monkeypatch.setenv("MEMBERLENS_KEYS", keys)
+    with Workspace.open(root) as ws:
+        assert _preview(ws, rule) == {ids[k] for k in who}
 
 
 # -- saved segments --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_saved_segments_keep_history_and_signal_entries_and_exits_once(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -261,6 +284,7 @@ def test_preview_needs_a_refresh_first(workspace: Workspace) -> None:
         _preview(workspace, "frequency >= 1")
 
 
+@pytest.mark.slow
 def test_previews_read_the_kept_member_table_and_agree_with_a_fresh_one(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -287,6 +311,7 @@ def _compute(ws: Workspace, name: str) -> segment.SavedSegment:
     )
 
 
+@pytest.mark.slow
 def test_a_saved_segment_is_computed_at_once_with_the_segments_reading_it(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -327,6 +352,7 @@ def test_a_saved_segment_is_computed_at_once_with_the_segments_reading_it(
     assert again.steps["segments"]["segments"] == {"early": 2, "loyal": 2, "repeaters": 2}
 
 
+@pytest.mark.slow
 def test_a_preview_reads_an_older_predictions_table_without_altering_it(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
