@@ -10,6 +10,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 help:
 	@echo "make demo   - create .venv, install, build the demo workspace in ./demo and serve it"
 	@echo "make test   - install what the tests need and run them all"
+	@echo "make test-fast - the tests to run between edits (no slow, browser or server tiers)"
 	@echo "make lint   - ruff, mypy, import layering, codespell"
 	@echo "make bench  - benchmarks with their peers and ratios (not part of the tests)"
 
@@ -33,16 +34,22 @@ demo: $(STAMP)
 # Chromium), so a tier that cannot run fails the run instead of skipping, with the
 # reason (scripts/tier.sh, tests/tiers.py). Not root, a tier may skip with its reason
 # printed; `make test MEMBERLENS_REQUIRE_TIERS=0` lets root skip one knowingly.
+# The tests run in TEST_WORKERS processes (pytest-xdist; one per core by default), a
+# test file's tests in one process, so a file's shared fixtures are built once.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
+
 test: export MEMBERLENS_REQUIRE_TIERS ?= $(if $(filter 0,$(shell id -u)),1,0)
 test: $(STAMP)
 	@echo "MEMBERLENS_REQUIRE_TIERS=$$MEMBERLENS_REQUIRE_TIERS"
 	@bash scripts/test-services.sh
 	@bash scripts/test-browser.sh
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
+# What a developer runs between edits: no slow, browser or server-tier tests.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow and not browser and not integration"
 
 lint: $(STAMP)
 	$(PIP) install -c constraints.txt -e ".[test,dev]" >/dev/null
@@ -54,14 +61,17 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PIP) install -c constraints.txt -e ".[test,bench]" >/dev/null
+	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/ingest_events.py
 	$(BIN)/python bench/events_api.py
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/clv.py
+	$(BIN)/python bench/churn.py
 	$(BIN)/python bench/recommend_batch.py
 	$(BIN)/python bench/recommend_rerank.py
 	$(BIN)/python bench/recommend_api.py
+	$(BIN)/python bench/recommend_memory.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^memberlens/d' > constraints.txt

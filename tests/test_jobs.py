@@ -72,6 +72,7 @@ def _at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
     monkeypatch.setenv("MEMBERLENS_NOW", moment)
 
 
+@pytest.mark.slow
 def test_the_daily_refresh_runs_once_per_slot(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,6 +44,7 @@ def _member(ws: Workspace, source: str, key: str) -> str:
     return str(found)
 
 
+@pytest.mark.slow
 def test_refresh_publishes_summaries_of_data_before_the_cut_off(shop: Workspace) -> None:
     result = pipeline.refresh(shop, as_of=date(2025, 6, 1))
     assert result.steps["online"]["member_summaries"] == 3  # m1, m2 and the browser m3
@@ -76,6 +77,7 @@ def test_refresh_publishes_summaries_of_data_before_the_cut_off(shop: Workspace)
     assert online.member_summary(shop.state, "nobody") is None
 
 
+@pytest.mark.slow
 def test_each_refresh_is_a_recorded_job_run(shop: Workspace) -> None:
     first = pipeline.refresh(shop, as_of=date(2025, 6, 1))
     runs = recent_jobs(shop.state, job="refresh")
@@ -136,6 +138,7 @@ def test_the_data_clock_refreshes_as_of_the_day_after_the_newest_data(
     assert result.to_json()["warnings"] == []
 
 
+@pytest.mark.slow
 def test_the_data_clock_never_runs_ahead_of_now(
     shop: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,6 +163,7 @@ def test_a_clock_far_after_the_data_warns_that_members_will_look_lapsed(
     assert run.detail["warnings"] == result["warnings"]  # kept for the console's banner
 
 
+@pytest.mark.slow
 def test_a_fixed_clock_and_an_explicit_as_of_see_only_data_before_them(
     shop: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,6 +54,7 @@ def test_docs_hold_a_schema_for_every_json_command() -> None:
     )
 
 
+@pytest.mark.slow
 def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     made = json_of("init", str(ws), schema="init")
@@ -80,6 +81,7 @@ def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
 
+@pytest.mark.slow
 def test_settings_come_from_toml_and_env(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     cli("init", str(ws), check=True)
@@ -110,6 +112,7 @@ def test_settings_come_from_toml_and_env(tmp_path: Path) -> None:
         (("quality",), 1, "is not a memberlens workspace"),
     ],
 )
+@pytest.mark.slow
 def test_errors_are_one_clear_line_without_traceback(
     tmp_path: Path, args: tuple[str, ...], code: int, message: str
 ) -> None:
@@ -125,6 +128,7 @@ def test_errors_are_one_clear_line_without_traceback(
     assert "Traceback" not in done.stderr + done.stdout
 
 
+@pytest.mark.slow
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     cli("init", str(ws), check=True)
@@ -152,6 +156,7 @@ def _command_paths() -> list[tuple[str, ...]]:
     return paths
 
 
+@pytest.mark.slow
 def test_every_command_has_help_and_a_section_in_the_cli_docs() -> None:
     from typer.testing import CliRunner
 
@@ -170,11 +175,13 @@ def test_every_command_has_help_and_a_section_in_the_cli_docs() -> None:
     assert not undocumented, f"not in docs/cli.md: {undocumented}"
 
 
+@pytest.mark.slow
 def test_schema_markdown_lists_personal_columns() -> None:
     text = cli("schema", "members", "--markdown", check=True).stdout
     assert "| `email` | string | personal, encrypted; check: email |" in text
 
 
+@pytest.mark.slow
 def test_a_held_workspace_is_refused_at_once_not_waited_for(tmp_path: Path) -> None:
     from memberlens.workspace import Workspace
 
@@ -187,6 +194,7 @@ def test_a_held_workspace_is_refused_at_once_not_waited_for(tmp_path: Path) -> N
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_an_import_loads_nothing_and_says_so(
     workspace_dir: Path, tmp_path: Path
 ) -> None:
@@ -249,6 +257,7 @@ def test_ctrl_c_during_an_import_loads_nothing_and_says_so(
     assert counts() == before
 
 
+@pytest.mark.slow
 def test_an_encoding_it_cannot_tell_is_refused_until_the_flag_says_it(
     workspace_dir: Path, tmp_path: Path
 ) -> None:
@@ -263,6 +272,7 @@ def test_an_encoding_it_cannot_tell_is_refused_until_the_flag_says_it(
     assert (loaded["loaded"], loaded["encoding"]) == (1, "gbk")
 
 
+@pytest.mark.slow
 def test_a_csv_whose_columns_do_not_match_fails_once_with_what_to_do(
     workspace_dir: Path, tmp_path: Path
 ) -> None:

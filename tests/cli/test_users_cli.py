@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import cli, json_of
 
 
+@pytest.mark.slow
 def test_init_with_admin_never_prompts(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     done = subprocess.run(
@@ -36,6 +39,7 @@ def test_init_with_admin_never_prompts(tmp_path: Path) -> None:
     assert [(u["email"], u["role"]) for u in users] == [("boss@shop.cn", "admin")]
 
 
+@pytest.mark.slow
 def test_user_lifecycle_is_audited_and_the_chain_verifies(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     made = json_of("init", str(ws), "--admin-email", "root@shop.cn", schema="init")
@@ -58,6 +62,7 @@ def test_user_lifecycle_is_audited_and_the_chain_verifies(tmp_path: Path) -> Non
     assert broken.returncode == 1 and '"code": "EDITED"' in broken.stdout
 
 
+@pytest.mark.slow
 def test_token_create_prints_the_secret_once(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     cli("init", str(ws), check=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import cli, json_of
 from tests.identity.helpers import FIXTURES
 
 
+@pytest.mark.slow
 def test_resolve_show_unmerge_round_trip(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
     json_of("init", ws, schema="init")
@@ -31,6 +34,7 @@ def test_resolve_show_unmerge_round_trip(tmp_path: Path) -> None:
     assert len(shown["records"]) == 1 and "@" not in str(shown).replace("***@", "")
 
 
+@pytest.mark.slow
 def test_errors_name_the_fix_and_exit_codes_follow(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
     json_of("init", ws, schema="init")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
 from memberlens import identity, online, pipeline
 from memberlens.core.settings import IdentitySettings
 from memberlens.workspace import Workspace
@@ -59,6 +61,7 @@ def test_identify_and_login_stitch_earlier_and_later_anonymous_events(
     assert workspace.warehouse.fetch_all("SELECT * FROM events ORDER BY event_id") == raw_before
 
 
+@pytest.mark.slow
 def test_the_online_summary_counts_stitched_events(workspace: Workspace, tmp_path: Path) -> None:
     run(workspace, "members", write(tmp_path / "m.csv", MEMBERS))
     run(workspace, "events", write(tmp_path / "e.csv", HEADER + BEFORE + AFTER))

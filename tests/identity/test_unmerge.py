@@ -132,6 +132,7 @@ def test_golden_takes_source_priority_then_recency(
     assert row == [("Shanghai",)]  # no priority: the most recent record
 
 
+@pytest.mark.slow
 def test_refresh_runs_identity_first(chain: Workspace) -> None:
     assert pipeline.step_names()[0] == "identity"
     result = pipeline.refresh(chain)

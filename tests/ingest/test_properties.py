@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def _csv(rows_: list[tuple[object, ...]]) -> str:
         ("0", None, "2000-01-01T00:00:00", None, "completed"),
     ]
 )
+@pytest.mark.slow
 def test_random_orders_balance_and_loaded_rows_are_valid(
     tmp_path_factory: object, data: list[tuple[object, ...]]
 ) -> None:

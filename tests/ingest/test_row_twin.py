@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ rows = st.lists(st.fixed_dictionaries(values), min_size=1, max_size=12)
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows)
+@pytest.mark.slow
 def test_python_and_sql_validation_agree(batch: list[dict[str, Any]]) -> None:
     expected = [
         not check_row(EVENTS, {**r, "source": "t", "event_id": f"e{i}"}, today=date(2026, 1, 1))[1]

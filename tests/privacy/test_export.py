@@ -127,6 +127,7 @@ def test_bad_requests_name_the_fix(members: Workspace, tmp_path: Path) -> None:
         protection.export(members, request, actor="t")
 
 
+@pytest.mark.slow
 def test_cli_export_as_documented(workspace_dir: Path, tmp_path: Path) -> None:
     w = str(workspace_dir)
     cli("ingest", "members", str(write(tmp_path / "m.csv", MEMBERS)), "-w", w, "-q", check=True)

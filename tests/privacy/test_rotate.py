@@ -226,6 +226,7 @@ def test_key_status_counts_values_per_key(loaded: Workspace) -> None:
     assert json.dumps(status)  # JSON-able as the CLI prints it
 
 
+@pytest.mark.slow
 def test_cli_keys_rotate_retire_as_documented(workspace_dir: Path, tmp_path: Path) -> None:
     csv_file = write(tmp_path / "m.csv", MEMBERS)
     w = str(workspace_dir)

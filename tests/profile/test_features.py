@@ -31,6 +31,7 @@ def features_at(ws: Workspace, day: date = CUTOFF) -> dict[str, dict[str, Any]]:
     return {r["member_id"]: r for r in rows}
 
 
+@pytest.mark.slow
 def test_purchase_features_are_the_hand_computed_ones(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -53,6 +54,7 @@ def test_purchase_features_are_the_hand_computed_ones(
     assert zhang["refund_rate"] == pytest.approx(0.2)  # o5 / (o1..o5)
 
 
+@pytest.mark.slow
 def test_a_member_with_one_order_in_another_time_zone(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -77,6 +79,7 @@ def test_a_member_with_one_order_in_another_time_zone(
     assert (li["messages"], li["open_rate"], li["points_balance"]) == (0, None, 0)
 
 
+@pytest.mark.slow
 def test_category_features_and_the_long_share_table(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -100,6 +103,7 @@ def test_category_features_and_the_long_share_table(
         assert got[1:] == pytest.approx(want[1:])
 
 
+@pytest.mark.slow
 def test_behaviour_features_count_stitched_events(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -119,6 +123,7 @@ def test_behaviour_features_count_stitched_events(
     assert (zhang["active_days_30d"], zhang["active_days_90d"]) == (7, 10)
 
 
+@pytest.mark.slow
 def test_feedback_message_and_loyalty_features(workspace: Workspace, ids: dict[str, str]) -> None:
     zhang = features_at(workspace)[ids["p1"]]
     assert (zhang["reviews"], zhang["avg_rating"]) == (2, pytest.approx(4.5))  # (4 + 5) / 2
@@ -132,6 +137,7 @@ def test_feedback_message_and_loyalty_features(workspace: Workspace, ids: dict[s
     assert zhang["tier"] is None  # no member_tiers snapshot yet
 
 
+@pytest.mark.slow
 def test_only_members_who_existed_at_the_cut_off_get_a_row(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -140,6 +146,7 @@ def test_only_members_who_existed_at_the_cut_off_get_a_row(
     assert {r["feature_version"] for r in rows.values()} == {profile.feature_version()}
 
 
+@pytest.mark.slow
 def test_rerunning_a_snapshot_replaces_it(workspace: Workspace, ids: dict[str, str]) -> None:
     first = features_at(workspace)
     again = features_at(workspace)
@@ -155,6 +162,7 @@ def test_rerunning_a_snapshot_replaces_it(workspace: Workspace, ids: dict[str, s
     assert snapshots == [(date(2025, 5, 1), 2), (CUTOFF, 2)]
 
 
+@pytest.mark.slow
 def test_tier_comes_from_the_latest_tiers_snapshot_up_to_the_cut_off(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:

@@ -61,6 +61,7 @@ def shares(ws: Workspace, day: date) -> list[tuple[Any, ...]]:
     )
 
 
+@pytest.mark.slow
 def test_rows_after_the_cut_off_change_nothing_at_the_cut_off(
     workspace: Workspace, tmp_path: Path
 ) -> None:

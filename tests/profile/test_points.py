@@ -63,6 +63,7 @@ def test_two_refreshes_credit_each_order_once(workspace: Workspace, tmp_path: Pa
     assert workspace.warehouse.scalar("SELECT count(*) FROM points_ledger") == 1
 
 
+@pytest.mark.slow
 def test_a_pending_order_earns_once_completed_and_a_refund_takes_it_back(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -200,6 +201,7 @@ def test_a_reversal_takes_from_its_own_lot_first() -> None:
     assert r.lots == {"a": 100, "b": 0} and r.balance == 100
 
 
+@pytest.mark.slow
 def test_engine_and_python_expiry_rules_agree(workspace: Workspace, tmp_path: Path) -> None:
     load_orders(workspace, tmp_path, "o1,pos,a,2024-01-31T09:00:00Z,10.00,completed\n")
     for months, at in ((1, "day"), (1, "month_end"), (12, "year_end"), (0, "day")):

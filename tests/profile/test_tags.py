@@ -98,6 +98,7 @@ def tags_at(ws: Workspace, day: date = CUTOFF) -> dict[tuple[str, str], tuple[st
     return {(m, t): (k, w) for m, t, k, w in rows}
 
 
+@pytest.mark.slow
 def test_rule_tags_select_the_hand_computed_members(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -108,6 +109,7 @@ def test_rule_tags_select_the_hand_computed_members(
     assert all(w == 1.0 for kind, w in tagged.values() if kind == "rule")
 
 
+@pytest.mark.slow
 def test_interest_weights_decay_and_move(workspace: Workspace, ids: dict[str, str]) -> None:
     a, b = ids["a"], ids["b"]
     now = tags_at(workspace)
@@ -128,6 +130,7 @@ def test_interest_weights_decay_and_move(workspace: Workspace, ids: dict[str, st
     assert (a, "toddler_fan") not in before
 
 
+@pytest.mark.slow
 def test_min_share_and_top_limit_interest_tags(workspace: Workspace, ids: dict[str, str]) -> None:
     pipeline.refresh(workspace, as_of=CUTOFF, only=["features"])
 
@@ -146,6 +149,7 @@ def test_min_share_and_top_limit_interest_tags(workspace: Workspace, ids: dict[s
     assert run_.interest_rows == 2 and run_.members_per_tag["big"] == 1
 
 
+@pytest.mark.slow
 def test_a_rerun_replaces_the_snapshot(workspace: Workspace, ids: dict[str, str]) -> None:
     first = tags_at(workspace)
     assert tags_at(workspace) == first
@@ -180,6 +184,7 @@ def test_a_bad_tag_book_says_where_and_why(text: str, expected: str) -> None:
     assert expected in message, message
 
 
+@pytest.mark.slow
 def test_stats_and_unused_tags(workspace: Workspace, ids: dict[str, str]) -> None:
     tags_at(workspace, date(2025, 5, 1))
     tags_at(workspace)
@@ -199,6 +204,7 @@ def _stats(ws: Workspace) -> tuple[Any, ...]:
     return profile.tag_stats(ws.warehouse, ws.state, ws.tag_book())
 
 
+@pytest.mark.slow
 def test_tags_commands_answer_as_documented(workspace: Workspace, ids: dict[str, str]) -> None:
     import json
 

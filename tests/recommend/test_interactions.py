@@ -37,6 +37,7 @@ from tests.profile.feature_data import CUTOFF, load_feature_base
 BEFORE = datetime(CUTOFF.year, CUTOFF.month, CUTOFF.day, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_orders_and_events_become_weighted_records(workspace: Workspace, tmp_path: Path) -> None:
     ids = load_feature_base(workspace, tmp_path)
     data = load_interactions(workspace.warehouse, before=BEFORE)

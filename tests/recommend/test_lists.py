@@ -68,6 +68,7 @@ def _builder(users: int, items: int, seed: int, per_user: int = 3) -> _Builder:
     )
 
 
+@pytest.mark.slow
 def test_lists_of_a_wide_catalogue_never_hold_members_or_items_by_items(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -143,6 +143,7 @@ def ids(body: dict[str, Any]) -> list[str]:
     return [item["product_id"] for item in body["items"]]
 
 
+@pytest.mark.slow
 def test_a_member_gets_their_list_with_the_rules_applied(
     api: tuple[TestClient, dict[str, str]],
 ) -> None:
@@ -155,6 +156,7 @@ def test_a_member_gets_their_list_with_the_rules_applied(
     assert ids(ask(client, auth, "s1", scenario="home", k=5)) == ["b1", "b2", "c1", "b3"]
 
 
+@pytest.mark.slow
 def test_stock_and_just_bought_count_at_once(api: tuple[TestClient, dict[str, str]]) -> None:
     client, auth = api
     sold_out = {"product_id": "b2", "name": "Emma", "category": "books", "in_stock": False}
@@ -182,6 +184,7 @@ def test_stock_and_just_bought_count_at_once(api: tuple[TestClient, dict[str, st
     assert ids(ask(client, auth, "x2", scenario="home", k=2)) == ["m1", "b1"]
 
 
+@pytest.mark.slow
 def test_no_personalisation_consent_gets_the_non_personalised_list(
     api: tuple[TestClient, dict[str, str]],
 ) -> None:
@@ -197,6 +200,7 @@ def test_no_personalisation_consent_gets_the_non_personalised_list(
     assert body["items"][0]["reason"] == "popular right now"
 
 
+@pytest.mark.slow
 def test_cold_start_members_get_their_city_and_strangers_everyone(
     api: tuple[TestClient, dict[str, str]],
 ) -> None:
@@ -210,6 +214,7 @@ def test_cold_start_members_get_their_city_and_strangers_everyone(
     assert stranger["member_id"] is None and stranger["lists"] == ["@all"]
 
 
+@pytest.mark.slow
 def test_new_items_enter_through_content_similarity(
     api: tuple[TestClient, dict[str, str]],
 ) -> None:
@@ -233,6 +238,7 @@ def test_new_items_enter_through_content_similarity(
     assert answer["items"][0]["algorithm"] == "content"
 
 
+@pytest.mark.slow
 def test_reasons_come_in_the_language_of_accept_language(
     api: tuple[TestClient, dict[str, str]],
 ) -> None:
@@ -267,6 +273,7 @@ def test_reasons_come_in_the_language_of_accept_language(
     }
 
 
+@pytest.mark.slow
 def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]]) -> None:
     client, auth = api
     answer = client.get("/api/v1/products/m1/similar", headers=auth)
@@ -285,6 +292,7 @@ def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]
     assert no_scope.status_code == 401
 
 
+@pytest.mark.slow
 def test_auto_is_chosen_on_validation_registered_and_kept(shop: Path) -> None:
     with Workspace.open(shop) as ws:
         entry = predict.get_model(ws.state, recommend.MODEL)
@@ -304,6 +312,7 @@ def test_auto_is_chosen_on_validation_registered_and_kept(shop: Path) -> None:
         assert snapshot == [(1,)]
 
 
+@pytest.mark.slow
 def test_the_cli_shows_what_the_api_serves(shop: Path) -> None:
     with Workspace.open(shop) as ws:
         member = ws.warehouse.scalar(

@@ -533,6 +533,7 @@ T, F = True, False
 @example(known("(vip = tag.high_value) in (true, false)", T, T, None, T, T, None))
 @example(known("(orders_365d between 1 and 2) in (true, false)", T, T, T, T, T, T))
 @example(known("(orders_365d not in (1)) in (false)", F, T, F, F, F, F))
+@pytest.mark.slow
 def test_valid_rules_match_the_python_evaluator(members: Members, rule: Gen) -> None:
     """A generated boolean rule checks, compiles, runs, and gives each member the
     true / false / null the Python evaluator gives (three-valued logic)."""
@@ -653,6 +654,7 @@ def test_a_classic_injection_selects_nobody_and_changes_nothing(members: Members
 @example(value="上海", quote='"', style="unicode")
 @example(value="x' OR '1'='1", quote='"', style="")
 @example(value="'; DROP TABLE members; --", quote="'", style="")
+@pytest.mark.slow
 def test_string_literals_compare_as_plain_strings(
     members: Members, value: str, quote: str, style: str
 ) -> None:

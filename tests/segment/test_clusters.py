@@ -133,6 +133,7 @@ def _clusters_of(ws: Workspace, day: date) -> str:
     return run["model"]
 
 
+@pytest.mark.slow
 def test_each_clustering_is_registered_and_its_artifact_assigns_the_members(
     workspace: Workspace,
 ) -> None:

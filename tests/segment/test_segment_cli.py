@@ -35,6 +35,7 @@ def _workspace(tmp_path: Path) -> str:
     return ws
 
 
+@pytest.mark.slow
 def test_segment_baskets_json_and_text(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
     cli("init", ws, check=True)
@@ -83,6 +84,7 @@ def test_segment_baskets_on_groceries(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_saved_segment_commands_as_documented(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     early = cli("segment", "preview", "frequency >= 1", "-w", ws)
@@ -135,6 +137,7 @@ def test_saved_segment_commands_as_documented(tmp_path: Path) -> None:
     assert "deleted segment recent" in deleted.stdout
 
 
+@pytest.mark.slow
 def test_segment_clusters_finds_the_groups_of_a_made_up_shop(tmp_path: Path) -> None:
     # 20 members each: one order of 5.00 in January; eight orders of 400.00 until late
     # May; three orders of 60.00 in March. Three groups, plain to see.

@@ -79,6 +79,7 @@ def _verify(headers: dict[str, str], body: bytes) -> bool:
     return hmac.compare_digest(mac.removeprefix("sha256="), expected)
 
 
+@pytest.mark.slow
 def test_changes_reach_the_webhook_signed_after_one_retry(
     workspace: Workspace, ids: dict[str, str], receiver: Receiver
 ) -> None:
@@ -111,6 +112,7 @@ def test_changes_reach_the_webhook_signed_after_one_retry(
     assert not _verify(receiver.received[2][0], json.dumps(tampered, sort_keys=True).encode())
 
 
+@pytest.mark.slow
 def test_an_unreachable_webhook_is_reported_not_fatal(
     workspace: Workspace, ids: dict[str, str]
 ) -> None:
@@ -128,6 +130,7 @@ def test_an_unreachable_webhook_is_reported_not_fatal(
     assert result.steps["online"]["member_summaries"] >= 2  # the steps after it ran
 
 
+@pytest.mark.slow
 def test_webhooks_without_a_secret_are_refused(workspace: Workspace, ids: dict[str, str]) -> None:
     workspace.settings.segments = workspace.settings.segments.model_copy(
         update={"webhooks": {"buyers": "http://127.0.0.1:9/x"}}
@@ -136,6 +139,7 @@ def test_webhooks_without_a_secret_are_refused(workspace: Workspace, ids: dict[s
         pipeline.refresh(workspace, as_of=CUTOFF)
 
 
+@pytest.mark.slow
 def test_export_writes_masked_or_hashed_contacts_never_clear_and_is_audited(
     workspace: Workspace, ids: dict[str, str], tmp_path: Path
 ) -> None:

@@ -167,6 +167,7 @@ app,u9,profiling,*,2025-03-01T10:00:00Z,true,
 """
 
 
+@pytest.mark.slow
 def test_the_member_page_shows_the_consent_history(workspace_dir: Path, tmp_path: Path) -> None:
     with Workspace.open(workspace_dir) as ws:
         run(ws, "consents", write(tmp_path / "c.csv", PAGE_LEDGER))

@@ -56,6 +56,7 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     return answer.headers.get("location", str(answer.status_code))
 
 
+@pytest.mark.slow
 def test_pages_need_a_login_and_the_cookie_is_safe(console: TestClient) -> None:
     assert console.get("/", follow_redirects=False).headers["location"] == "/login"
     assert console.get("/api/v1/overview").json()["code"] == "NO_SESSION"
@@ -76,6 +77,7 @@ def test_login_without_the_form_token_is_refused(console: TestClient) -> None:
     assert "Reload the page and send the form again." in answer.text
 
 
+@pytest.mark.slow
 def test_repeated_failures_lock_the_account(console: TestClient) -> None:
     for _ in range(5):
         assert login(console, "analyst@shop.cn", "wrong-password!") == "401"
@@ -86,6 +88,7 @@ def test_repeated_failures_lock_the_account(console: TestClient) -> None:
     assert answer.status_code == 401 and "15 minutes" in answer.text
 
 
+@pytest.mark.slow
 def test_overview_figures_match_the_api_and_hand_counts(console: TestClient) -> None:
     login(console, "marketer@shop.cn")
     data = console.get("/api/v1/overview", params={"period": 30}).json()
@@ -106,6 +109,7 @@ def test_overview_figures_match_the_api_and_hand_counts(console: TestClient) -> 
     assert js.status_code == 200 and len(js.content) > 1_000_000
 
 
+@pytest.mark.slow
 def test_language_switch_is_remembered(console: TestClient) -> None:
     login(console, "admin@shop.cn")
     page = console.get("/")
@@ -123,6 +127,7 @@ def _member_of(client: TestClient, key: str) -> str:
     return str(found[0]["member_id"])
 
 
+@pytest.mark.slow
 def test_times_show_in_the_workspace_zone_with_the_zone_named(console: TestClient) -> None:
     """o1 was ordered at 2025-05-01 10:00 UTC: 18:00 in Shanghai, the zone `init` writes."""
     login(console, "admin@shop.cn")
@@ -153,6 +158,7 @@ def test_another_zone_and_currency_from_the_workspace_settings(
     assert "$30.00" in html  # m1's two orders, 10.00 and 20.00
 
 
+@pytest.mark.slow
 def test_logout_ends_the_session(console: TestClient) -> None:
     login(console, "viewer@shop.cn")
     html = console.get("/").text
@@ -207,6 +213,7 @@ def test_every_route_declares_its_permission(console: TestClient) -> None:
 
 
 @pytest.mark.parametrize("role", list(Role))
+@pytest.mark.slow
 def test_each_role_gets_what_the_role_table_says(console: TestClient, role: Role) -> None:
     login(console, f"{role.value}@shop.cn")
     expected = 200 if accounts.allows(role, accounts.Permission.DATA_READ) else 403

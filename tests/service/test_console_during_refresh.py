@@ -86,6 +86,7 @@ def _held_refresh(
     monkeypatch.setattr(pipeline, "STEPS", tuple(steps))
 
 
+@pytest.mark.slow
 def test_every_page_answers_from_the_last_refresh_while_the_next_one_runs(
     console: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,6 +129,7 @@ def test_every_page_answers_from_the_last_refresh_while_the_next_one_runs(
     assert client.get("/api/v1/overview").json()["as_of"] == "2025-06-30"
 
 
+@pytest.mark.slow
 def test_a_failed_refresh_leaves_the_last_one_in_place(
     console: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

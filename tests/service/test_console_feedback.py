@@ -139,6 +139,7 @@ def _rows(page: str, table: str, key: str) -> list[str]:
     return [html.unescape(v) for v in re.findall(rf'<tr data-{key}="([^"]+)"', body)]
 
 
+@pytest.mark.slow
 def test_the_headline_numbers_and_the_nps_are_the_hand_counts(
     client: TestClient, base: Base
 ) -> None:

@@ -58,6 +58,7 @@ def _no_clear_value(html: str) -> None:
 @pytest.mark.parametrize(
     "query", ["138 1234 5678", "+8613812345678", "13812345678", "0086-138-1234-5678"]
 )
+@pytest.mark.slow
 def test_search_by_phone_in_any_format_finds_the_same_member(
     client: TestClient, ids: dict[str, str], query: str
 ) -> None:
@@ -80,6 +81,7 @@ def test_search_by_phone_in_any_format_finds_the_same_member(
         ("p2", "key", "li"),
     ],
 )
+@pytest.mark.slow
 def test_search_by_email_and_keys_goes_through_member_map(
     client: TestClient, ids: dict[str, str], query: str, matched_by: str, who: str
 ) -> None:
@@ -89,6 +91,7 @@ def test_search_by_email_and_keys_goes_through_member_map(
     assert [m["member_id"] for m in found["members"]] == [ids[who]]
 
 
+@pytest.mark.slow
 def test_search_by_member_id_and_misses(client: TestClient, ids: dict[str, str]) -> None:
     login(client, "viewer@shop.cn")
     get = client.get
@@ -103,6 +106,7 @@ def test_search_by_member_id_and_misses(client: TestClient, ids: dict[str, str])
     assert get("/api/v1/console/members").json()["matched_by"] == "nothing"
 
 
+@pytest.mark.slow
 def test_search_hits_are_masked_and_combine_source_records(
     client: TestClient, ids: dict[str, str]
 ) -> None:
@@ -120,6 +124,7 @@ def test_search_hits_are_masked_and_combine_source_records(
     assert _views(client) == []
 
 
+@pytest.mark.slow
 def test_member_page_reads_every_source_record_order_and_event(
     client: TestClient, ids: dict[str, str]
 ) -> None:
@@ -144,6 +149,7 @@ def test_member_page_reads_every_source_record_order_and_event(
     assert page.index('data-order-id="o2"') < page.index('data-order-id="o1"')
 
 
+@pytest.mark.slow
 def test_marketer_sees_masked_values_and_no_audit_entry_is_written(
     client: TestClient, ids: dict[str, str]
 ) -> None:
@@ -156,6 +162,7 @@ def test_marketer_sees_masked_values_and_no_audit_entry_is_written(
     assert _views(client) == []
 
 
+@pytest.mark.slow
 def test_privacy_officer_sees_clear_values_and_each_view_is_audited_once(
     client: TestClient, ids: dict[str, str]
 ) -> None:
@@ -182,6 +189,7 @@ def test_privacy_officer_sees_clear_values_and_each_view_is_audited_once(
 
 
 @pytest.mark.parametrize("role", [r for r in Role if not accounts.allows(r, Permission.PII_READ)])
+@pytest.mark.slow
 def test_personal_values_never_reach_a_role_without_pii_read(
     client: TestClient, ids: dict[str, str], role: Role
 ) -> None:
@@ -202,6 +210,7 @@ def test_personal_values_never_reach_a_role_without_pii_read(
     assert _views(client) == []
 
 
+@pytest.mark.slow
 def test_an_unknown_member_is_a_404_page_that_says_so(client: TestClient) -> None:
     login(client, "viewer@shop.cn")
     page = client.get("/members/m_nobody")
@@ -212,6 +221,7 @@ def test_an_unknown_member_is_a_404_page_that_says_so(client: TestClient) -> Non
 
 
 @pytest.mark.parametrize("role", list(Role))
+@pytest.mark.slow
 def test_each_role_gets_members_and_audit_as_the_role_table_says(
     client: TestClient, role: Role
 ) -> None:
@@ -227,6 +237,7 @@ def test_each_role_gets_members_and_audit_as_the_role_table_says(
     assert ('id="nav-audit"' in nav) == (auditor == 200)
 
 
+@pytest.mark.slow
 def test_viewer_may_not_open_the_audit_log_and_admin_may(client: TestClient) -> None:
     login(client, "viewer@shop.cn")
     assert client.get("/audit").status_code == 403
@@ -236,6 +247,7 @@ def test_viewer_may_not_open_the_audit_log_and_admin_may(client: TestClient) -> 
     assert page.status_code == 200 and 'id="audit-chain" data-ok="true"' in page.text
 
 
+@pytest.mark.slow
 def test_audit_filters_pages_and_chain_state(client: TestClient, ids: dict[str, str]) -> None:
     ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
     for n in range(55):
@@ -271,6 +283,7 @@ def test_audit_filters_pages_and_chain_state(client: TestClient, ids: dict[str, 
     assert 'id="audit-chain" data-ok="false" data-code="EDITED"' in page
 
 
+@pytest.mark.slow
 def test_pages_speak_chinese_and_every_string_has_both_languages(
     client: TestClient, ids: dict[str, str]
 ) -> None:
@@ -377,6 +390,7 @@ def _all_pages(client: TestClient, **query: Any) -> list[str]:
         ("recency", "desc", "recency", True),
     ],
 )
+@pytest.mark.slow
 def test_the_member_list_sorts_with_nulls_last_and_ties_on_member_id_across_pages(
     listed: tuple[TestClient, list[dict[str, Any]]],
     sort: str,
@@ -396,6 +410,7 @@ def test_the_member_list_sorts_with_nulls_last_and_ties_on_member_id_across_page
     assert 'id="page-of" data-page="2" data-pages="3"' in page
 
 
+@pytest.mark.slow
 def test_the_member_list_filters_by_segment_tier_and_stage(
     listed: tuple[TestClient, list[dict[str, Any]]],
 ) -> None:
@@ -430,6 +445,7 @@ def test_the_member_list_filters_by_segment_tier_and_stage(
     assert page.status_code == 422 and 'data-code="BAD_SEGMENT"' in page.text
 
 
+@pytest.mark.slow
 def test_the_member_list_is_masked_for_every_role_and_audits_nothing(
     listed: tuple[TestClient, list[dict[str, Any]]], ids: dict[str, str]
 ) -> None:
@@ -453,6 +469,7 @@ def test_the_member_list_is_masked_for_every_role_and_audits_nothing(
     }
 
 
+@pytest.mark.slow
 def test_the_member_list_speaks_chinese_and_waits_for_a_refresh(
     listed: tuple[TestClient, list[dict[str, Any]]], workspace_dir: Path, tmp_path: Path
 ) -> None:
@@ -466,6 +483,7 @@ def test_the_member_list_speaks_chinese_and_waits_for_a_refresh(
     assert "下一页" in page and "距上次购买天数" in page
 
 
+@pytest.mark.slow
 def test_before_a_refresh_the_members_page_still_searches(client: TestClient) -> None:
     login(client, "viewer@shop.cn")
     page = client.get("/members").text

@@ -262,6 +262,7 @@ def test_model_cards_show_the_registry_figures(client: TestClient, scored: Score
     assert "artifact_path" not in cards[0]
 
 
+@pytest.mark.slow
 def test_without_models_the_pages_say_how_to_fit_them(workspace_dir: Path, tmp_path: Path) -> None:
     with Workspace.open(workspace_dir) as ws:
         run(ws, "orders", write(tmp_path / "o.csv", ORDERS))

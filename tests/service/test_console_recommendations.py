@@ -112,6 +112,7 @@ def _ids(served: dict[str, Any]) -> list[str]:
     return [i["product_id"] for i in served["items"]]
 
 
+@pytest.mark.slow
 def test_the_member_page_lists_each_member_scenario_with_its_reasons(
     client: TestClient, shop: Shop
 ) -> None:
@@ -148,6 +149,7 @@ def test_the_member_page_lists_each_member_scenario_with_its_reasons(
     assert "popular in Shanghai" in section and _products(section) == ["m1", "b1", "c1"]
 
 
+@pytest.mark.slow
 def test_a_member_without_personalisation_consent_is_shown_the_list_for_everyone(
     client: TestClient, shop: Shop
 ) -> None:
@@ -169,6 +171,7 @@ def test_a_member_without_personalisation_consent_is_shown_the_list_for_everyone
     assert "the member has not consented to personalisation" in section
 
 
+@pytest.mark.slow
 def test_the_evaluation_page_says_what_auto_is_and_shows_a_registered_evaluation(
     client: TestClient,
 ) -> None:
@@ -238,6 +241,7 @@ def test_the_evaluation_page_says_what_auto_is_and_shows_a_registered_evaluation
     assert 'id="ndcg-chart"' in page and '<script src="/static/plotly.min.js">' in page
 
 
+@pytest.mark.slow
 def test_the_similar_items_explorer_follows_the_lists(client: TestClient) -> None:
     login(client, "viewer@shop.cn")
     found = client.get("/api/v1/console/recommendations/similar?product=m1").json()
@@ -276,6 +280,7 @@ def test_the_similar_items_explorer_follows_the_lists(client: TestClient) -> Non
     assert re.findall(r'<li data-product="([^"]+)"', starters) == [p for p, _ in counted]
 
 
+@pytest.mark.slow
 def test_stock_shows_on_the_explorer_at_once(client: TestClient) -> None:
     auth = _token(client, "products:write")
     sold_out = {"product_id": "c1", "name": "Espresso beans", "category": "coffee",
@@ -290,6 +295,7 @@ def test_stock_shows_on_the_explorer_at_once(client: TestClient) -> None:
     assert 'id="no-similar"' in page
 
 
+@pytest.mark.slow
 def test_a_wrong_scenario_is_named(client: TestClient) -> None:
     login(client, "viewer@shop.cn")
     for scenario, status, code in (("home", 422, "SCENARIO_KIND"),
@@ -302,6 +308,7 @@ def test_a_wrong_scenario_is_named(client: TestClient) -> None:
         assert page.status_code == status and f'data-code="{code}"' in page.text
 
 
+@pytest.mark.slow
 def test_before_any_refresh_every_view_says_what_to_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,6 +343,7 @@ def test_before_any_refresh_every_view_says_what_to_run(
     assert 'id="no-similar"' in similar_page and 'id="no-lists"' in similar_page
 
 
+@pytest.mark.slow
 def test_the_views_speak_chinese(client: TestClient, shop: Shop) -> None:
     ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
     viewer = next(u for u in accounts.list_users(ws.state) if u.role is Role.VIEWER)
@@ -348,6 +356,7 @@ def test_the_views_speak_chinese(client: TestClient, shop: Shop) -> None:
     assert "常与“Blue mug”一起选择" in similar  # the reasons too
 
 
+@pytest.mark.slow
 def test_the_views_need_data_read(
     client: TestClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:

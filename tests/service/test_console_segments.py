@@ -51,6 +51,7 @@ def _save(client: TestClient, name: str, rule: str) -> str:
     return answer.headers["location"]
 
 
+@pytest.mark.slow
 def test_a_saved_segment_is_counted_at_once_and_compares_right_away(
     refreshed: TestClient,
 ) -> None:
@@ -72,6 +73,7 @@ def test_a_saved_segment_is_counted_at_once_and_compares_right_away(
     assert [s["members"] for s in twin["segments"]] == [1, 2]
 
 
+@pytest.mark.slow
 def test_compare_without_a_choice_offers_one_in_the_viewers_language(
     refreshed: TestClient,
 ) -> None:
@@ -88,6 +90,7 @@ def test_compare_without_a_choice_offers_one_in_the_viewers_language(
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.slow
 def test_console_errors_are_pages_that_say_what_to_do(refreshed: TestClient, locale: str) -> None:
     login(refreshed, "marketer@shop.cn" if locale == "en" else "zh@shop.cn")
     zh = locale == "zh-CN"

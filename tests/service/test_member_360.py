@@ -40,6 +40,7 @@ def client(workspace_dir: Path, ids: dict[str, str]) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.mark.slow
 def test_the_360_answer_holds_features_tags_and_history(
     client: TestClient, ids: dict[str, str]
 ) -> None:
@@ -63,6 +64,7 @@ def test_the_360_answer_holds_features_tags_and_history(
     assert client.get(f"/api/v1/console/members/{ids['a']}").json() == answer.json()
 
 
+@pytest.mark.slow
 def test_the_member_page_shows_the_profile(client: TestClient, ids: dict[str, str]) -> None:
     html = client.get(f"/members/{ids['a']}").text
     assert 'data-tag="big_toddler"' in html and 'data-tag="interest:toddler"' in html
@@ -71,6 +73,7 @@ def test_the_member_page_shows_the_profile(client: TestClient, ids: dict[str, st
     assert 'id="points-balance">120<' in html
 
 
+@pytest.mark.slow
 def test_the_dictionary_page_lists_every_feature(client: TestClient) -> None:
     html = client.get("/dictionary").text
     for f in profile.feature_defs():
@@ -80,6 +83,7 @@ def test_the_dictionary_page_lists_every_feature(client: TestClient) -> None:
     assert [f["name"] for f in answer["features"]] == [f.name for f in profile.feature_defs()]
 
 
+@pytest.mark.slow
 def test_the_timeline_merges_orders_events_feedback_and_messages(
     workspace_dir: Path, tmp_path: Path
 ) -> None:

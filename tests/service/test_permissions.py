@@ -77,6 +77,7 @@ def test_the_walk_reaches_console_and_token_routes(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("role", list(Role))
+@pytest.mark.slow
 def test_each_console_route_answers_each_role_as_the_table_says(
     client: TestClient, role: Role
 ) -> None:
@@ -107,6 +108,7 @@ def test_console_routes_without_a_session_send_to_login(client: TestClient) -> N
 
 
 @pytest.mark.parametrize("scope", list(Scope))
+@pytest.mark.slow
 def test_each_token_route_answers_each_scope_as_declared(client: TestClient, scope: Scope) -> None:
     ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
     _, secret = accounts.create_token(ws.state, name=f"t-{scope}", scopes=[scope.value], actor="t")

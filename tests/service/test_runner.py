@@ -25,6 +25,7 @@ def _wait_for(condition: object, seconds: float = 120) -> None:
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_a_refresh_cut_short_by_a_crash_runs_again_at_start(workspace_dir: Path) -> None:
     with Workspace.open(workspace_dir) as ws:
         stale = start_job(ws.state, "refresh")  # its process died: still "running"

@@ -39,6 +39,7 @@ def _auth(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
+@pytest.mark.slow
 def test_save_preview_and_read_members_with_the_right_tokens(
     setup: tuple[TestClient, dict[str, str]],
 ) -> None:
@@ -90,6 +91,7 @@ def test_save_preview_and_read_members_with_the_right_tokens(
         ("analyst", "masked", 200, "138****5678"),
     ],
 )
+@pytest.mark.slow
 def test_console_export_follows_the_role(
     workspace_dir: Path, tmp_path: Path, role: str, asked: str | None, status: int,
     phone: str | None,

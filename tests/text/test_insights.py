@@ -65,6 +65,7 @@ def _rows(ws: Workspace) -> dict[str, dict[str, object]]:
     return {r[0]: dict(zip(cols, r, strict=True)) for r in found}
 
 
+@pytest.mark.slow
 def test_each_feedback_is_read_once_with_the_production_model(base: Workspace) -> None:
     summary = _insights(base)
     assert summary["model"] == "sentiment v1" and summary["scored"] == 5  # not f6
@@ -104,6 +105,7 @@ def test_each_feedback_is_read_once_with_the_production_model(base: Workspace) -
     assert {r["model"] for r in _rows(base).values()} == {"sentiment v2"}
 
 
+@pytest.mark.slow
 def test_a_recent_complaint_emits_complaint_received_once(base: Workspace) -> None:
     _insights(base)
     member = dict(base.warehouse.fetch_all("SELECT source_member_key, member_id FROM member_map"))
@@ -154,6 +156,7 @@ def _check_undated(undated: dict[str, Any]) -> None:
     assert undated["csat"]["overall"]["n"] == 2
 
 
+@pytest.mark.slow
 def test_feedback_without_dates_is_reported_as_undated(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -165,6 +168,7 @@ def test_feedback_without_dates_is_reported_as_undated(
     _check_undated(report["undated"])
 
 
+@pytest.mark.slow
 def test_dated_and_undated_feedback_are_reported_apart(base: Workspace, tmp_path: Path) -> None:
     run(base, "feedback", write(tmp_path / "undated.csv", UNDATED))
     _insights(base)

@@ -81,6 +81,7 @@ def test_labelled_files_count_and_report_rows_they_cannot_use(tmp_path: Path) ->
 
 
 @needs_waimai
+@pytest.mark.slow
 def test_the_builtin_model_beats_snownlp_zero_shot_in_both_scripts(tmp_path: Path) -> None:
     # Through the real command, outside any workspace (nothing to set up, nothing fetched).
     simplified = json_of(
