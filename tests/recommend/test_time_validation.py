@@ -50,3 +50,15 @@ def test_a_time_split_validates_on_the_last_tenth_of_its_records_not_of_its_days
     assert len(validation.users) == 20
     cut = validation.train.day.max() + 1
     assert date(2025, 1, 1) <= date.fromordinal(date(1970, 1, 1).toordinal() + int(cut))
+
+
+def test_the_refresh_choice_scores_a_sample_of_the_validation_users_with_their_items() -> None:
+    rows = [(u, (u * 3 + j) % 25, date(2025, 1, 1 + j)) for u in range(40) for j in range(4)]
+    split = by_time(_records(rows), cutoff_day=day_number(date(2025, 1, 3)))
+    assert split.tested_on(len(split.users), seed=1) is split
+    sample = split.tested_on(10, seed=1)
+    assert len(sample.users) == 10 and list(sample.users) == sorted(sample.users)
+    assert set(sample.users) <= set(split.users) and sample.train is split.train
+    wanted = dict(zip(split.users.tolist(), split.relevant, strict=True))
+    assert all(wanted[u] == r for u, r in zip(sample.users.tolist(), sample.relevant, strict=True))
+    assert list(split.tested_on(10, seed=1).users) == list(sample.users)  # seeded

@@ -43,6 +43,15 @@ class Split:
             "test_items": sum(len(r) for r in self.relevant),
         }
 
+    def tested_on(self, users: int, *, seed: int) -> Split:
+        """This split with at most ``users`` of its test users (drawn at random, kept in
+        ascending order) and the same training part."""
+        if len(self.users) <= users:
+            return self
+        rng = np.random.default_rng(seed)
+        kept = np.sort(rng.choice(len(self.users), size=users, replace=False))
+        return Split(self.name, self.train, self.users[kept], [self.relevant[i] for i in kept])
+
 
 def _pairs(data: Interactions) -> tuple[Ints, Ints, Ints]:
     """Distinct (user, item) pairs, sorted, and each record's pair index."""
