@@ -124,16 +124,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "items": recs.get("items"),
         "refresh_s": round(refresh["seconds"], 1),
         "refresh_steps_s": {name: s.get("seconds") for name, s in steps.items()},
-        "refresh_peak_gb": round(refresh["peak_gb"], 2),
+        "refresh_peak_gb": round(refresh["peak_gb"], 3),
         "refresh_limit_s": REFRESH_LIMIT_S,
-        "refresh_share_of_time_limit": round(refresh["seconds"] / REFRESH_LIMIT_S, 2),
+        "refresh_share_of_time_limit": round(refresh["seconds"] / REFRESH_LIMIT_S, 4),
         "evaluate_s": round(evaluate["seconds"], 1),
-        "evaluate_peak_gb": round(evaluate["peak_gb"], 2),
+        "evaluate_peak_gb": round(evaluate["peak_gb"], 3),
         "evaluate_default": found.get("default"),
         "evaluate_skipped": sorted(found.get("skipped", {})),
         "memory_limit_gb": MEMORY_LIMIT_GB,
-        "refresh_share_of_memory_limit": round(refresh["peak_gb"] / MEMORY_LIMIT_GB, 2),
-        "evaluate_share_of_memory_limit": round(evaluate["peak_gb"] / MEMORY_LIMIT_GB, 2),
+        "refresh_share_of_memory_limit": round(refresh["peak_gb"] / MEMORY_LIMIT_GB, 4),
+        "evaluate_share_of_memory_limit": round(evaluate["peak_gb"] / MEMORY_LIMIT_GB, 4),
         "machine": {
             "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
@@ -161,8 +161,8 @@ def print_report(r: dict[str, Any]) -> None:
         + (f" (built in {r['built_s']:.0f} s)" if r["built_s"] is not None else ""),
         f"refresh: {r['refresh_s']:.1f} s; limit {r['refresh_limit_s']:.0f} s -> "
         f"{time_share:.2f} of it ({_verdict(time_share)})",
-        f"  peak {r['refresh_peak_gb']:.2f} GB; limit {r['memory_limit_gb']:.0f} GB -> "
-        f"{r['refresh_share_of_memory_limit']:.2f} of it "
+        f"  peak {r['refresh_peak_gb']:.3f} GB; limit {r['memory_limit_gb']:.0f} GB -> "
+        f"{r['refresh_share_of_memory_limit']:.3f} of it "
         f"({_verdict(r['refresh_share_of_memory_limit'])})",
         f"  steps (s): {steps}",
         f"recommend evaluate: {r['evaluate_s']:.1f} s, peak {r['evaluate_peak_gb']:.2f} GB; "
