@@ -20,7 +20,9 @@ import sys
 import duckdb
 
 path = sys.argv[1]
-con = duckdb.connect(path, config={{"force_compression": "uncompressed"}})
+# one thread: the same allocations in the same order on every run, so the probe's
+# power does not depend on how two threads happened to share the freed memory
+con = duckdb.connect(path, config={{"force_compression": "uncompressed", "threads": 1}})
 for n in range(3):
     con.execute(
         "CREATE OR REPLACE TEMP TABLE staged AS SELECT '{{\\"phone\\": \\"LEFTOVER' || range "
