@@ -241,6 +241,9 @@ def test_ctrl_c_during_an_import_loads_nothing_and_says_so(
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
+        # Ctrl-C handled as from a terminal: a pytest-xdist worker ignores SIGINT, and
+        # a child inherits that (the import then ran to its end, exit 0)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     seen = []
