@@ -30,7 +30,6 @@ from memberlens.cli import (
 )
 from memberlens.cli._common import err
 from memberlens.cli._remote import forward_to_server
-from memberlens.core import interrupt
 from memberlens.core.errors import Interrupted, MemberlensError, WorkspaceError
 
 app = typer.Typer(
@@ -81,7 +80,6 @@ def _watch_sigint() -> threading.Event:
 
         def remember(signum: int, frame: FrameType | None) -> None:
             seen.set()
-            interrupt.request()  # the warehouse will not commit after it
             signal.default_int_handler(signum, frame)
 
         signal.signal(signal.SIGINT, remember)

@@ -18,7 +18,6 @@ import duckdb
 import ibis
 import pyarrow as pa
 
-from memberlens.core import interrupt
 from memberlens.core.errors import WorkspaceError
 from memberlens.store._ddl import warehouse_ddl
 
@@ -131,8 +130,6 @@ class Warehouse:
         self._local.depth = 1
         try:
             yield
-            # DuckDB may have taken a Ctrl-C for a query without raising (core.interrupt)
-            interrupt.check()
         except BaseException:
             self._local.depth = 0
             self.native.execute("ROLLBACK")
