@@ -63,7 +63,7 @@ def _built(members: int, seed: int) -> Path:
     with _locked(CACHE / f"{name}.lock"):
         if (cached / "keys.json").is_file():
             return cached
-        for stale in CACHE.glob(f"{name}-*"):  # builds of older code
+        for stale in CACHE.glob(f"{name}-{'?' * 16}"):  # this build of older code
             if stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)
         keys = KeyRing.generate().to_json()
