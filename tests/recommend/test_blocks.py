@@ -66,6 +66,7 @@ def test_top_positive_matches_a_full_sort_with_ties_and_short_rows() -> None:
     scores = np.round(rng.normal(size=(200, 300)), 1)  # many ties, many negatives
     scores[:20] = np.where(rng.random((20, 300)) < 0.01, 1.0, 0.0)  # rows with few positives
     scores[5] = np.nan
+    scores[100, ::7] = np.nan  # NaN among many positives: never listed, never first
     scores[30:60] = scores[25]  # members with the same scores are chosen for once
     scores[61] = np.where(scores[25] == 0.5, 0.6, scores[25])  # almost the same
     for k in (1, 7, 40, 300, 400):

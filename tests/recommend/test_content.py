@@ -195,3 +195,39 @@ def test_jieba_loads_from_its_package_quietly_and_caches_in_the_temp_dir(tmp_pat
     assert done.stdout == "" and done.stderr == ""
     assert (temp / "jieba.cache").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]  # nothing in the cwd
+
+
+def _nearest_by_brute_force(vectors: np.ndarray, n: int, popularity: np.ndarray) -> np.ndarray:
+    """The dense reference: every other row with a positive cosine, ordered by
+    similarity, then popularity, then index; the first ``n`` of each kept."""
+    product = np.round(vectors @ vectors.T, 12)
+    kept = np.zeros_like(product)
+    for row in range(len(vectors)):
+        others = [c for c in range(len(vectors)) if c != row and product[row, c] > 0]
+        others.sort(key=lambda c: (-product[row, c], -popularity[c], c))
+        kept[row, others[:n]] = product[row, others[:n]]
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nearest_items_agree_with_the_dense_reference_when_texts_repeat(seed: int) -> None:
+    # Rows drawn from a few distinct texts (as a category-only catalogue has), popularity
+    # with ties, and a tiny budget so that the product is cut into many blocks: the
+    # grouped computation must keep exactly the items the brute force keeps.
+    from scipy import sparse
+
+    from memberlens.recommend._content import _nearest
+
+    rng = np.random.default_rng(seed)
+    texts = rng.random((5, 7)) * (rng.random((5, 7)) < 0.4)
+    texts[0] = 0.0  # an item without any term has no neighbour
+    rows = texts[rng.integers(0, len(texts), size=40)]
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    vectors = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
+    popularity = rng.integers(0, 4, size=len(rows)).astype(np.float64)
+    for n in (1, 3, 12, 60):
+        for budget in (1, 50, 4_000_000):
+            found = _nearest(sparse.csr_matrix(vectors), n, popularity, budget).toarray()
+            np.testing.assert_array_equal(
+                found, _nearest_by_brute_force(vectors, n, popularity), err_msg=f"{n=} {budget=}"
+            )

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
@@ -143,13 +144,38 @@ _DIGEST_KEY = "online.recommendations.digest"
 
 
 def _digest(table: pa.Table, fallback: list[tuple[str, str]], stamp: datetime) -> str:
-    """A digest of a publication's lists, fallbacks and as-of moment."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table.combine_chunks())
-    digest = hashlib.sha256(sink.getvalue().to_pybytes())
+    """A digest of a publication's lists, fallbacks and as-of moment.
+
+    Each column is hashed chunk by chunk from its values (:func:`_value_bytes`), so
+    the same rows give the same digest however the table is chunked, and nothing is
+    copied whole (a serialised copy of the table was the refresh's peak of memory).
+    """
+    digest = hashlib.sha256(str(table.schema).encode())
+    for column in table.columns:
+        # a stream per kind of bytes (validity, values, characters): chunk boundaries
+        # then fall nowhere in what is hashed
+        streams = [hashlib.sha256() for _ in range(3)]
+        for chunk in column.chunks:
+            for stream, part in zip(streams, _value_bytes(chunk), strict=False):
+                stream.update(part)
+        for stream in streams:
+            digest.update(stream.digest())
     digest.update(json.dumps([stamp.isoformat(), fallback]).encode())
     return digest.hexdigest()
+
+
+def _value_bytes(array: pa.Array) -> Iterable[Any]:
+    """The values of ``array`` as bytes that do not depend on how it is stored: each
+    row's validity, then the numbers, or each string's length and the characters."""
+    yield np.asarray(array.is_valid()).tobytes()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+        _, offsets, data = array.buffers()
+        at = np.frombuffer(offsets, dtype=width)[array.offset : array.offset + len(array) + 1]
+        yield np.diff(at).astype(np.int64).tobytes()
+        yield memoryview(data)[int(at[0]) : int(at[-1])] if data is not None else b""
+    else:
+        yield np.asarray(array.fill_null(0)).tobytes()
 
 
 def _replace_lists(

@@ -369,10 +369,14 @@ class Blend(_Hybrid):
 
     def scores(self, users: Ints) -> Floats:
         total = np.zeros((len(users), len(self._fitted()[1].items)))
+        block = np.empty_like(total)
         for weight, share in zip(self.weights, self._shares(users), strict=True):
-            block = np.maximum(share, 0.0)
+            np.maximum(share, 0.0, out=block)
             best = block.max(axis=1, keepdims=True)
-            total += weight * np.divide(block, best, out=np.zeros_like(block), where=best > 0)
+            # weight / best per row (0 where a row has no evidence): one pass per block
+            scale = np.divide(weight, best, out=np.zeros_like(best), where=best > 0)
+            block *= scale
+            total += block
         return total
 
 
@@ -442,7 +446,9 @@ def _speaks_for(
     if similar.shape[0] * similar.shape[1] <= DENSE_LOOKUP:
         lookup = similar.toarray()  # a small catalogue: direct lookups beat searches
     else:
-        lookup = sparse.csr_matrix(similar)
+        # the model's own matrix when it is one: scipy remembers that it checked its
+        # format (a new wrapper would scan every entry again, block after block)
+        lookup = similar if isinstance(similar, sparse.csr_matrix) else sparse.csr_matrix(similar)
         if not lookup.has_canonical_format:
             lookup = lookup.copy()
             lookup.sum_duplicates()

@@ -70,20 +70,25 @@ def top_positive(scores: Floats, k: int) -> tuple[Ints, Floats]:
         return items[inverse], best[inverse]
     # no evidence (0 or less, NaN) ranks below every score and is never listed
     evidence = scores > 0
-    values = np.where(evidence, scores, -np.inf)
     columns = np.empty((n, take), dtype=np.int64)
     # a row with at most k scores above 0 lists them all: no partition, no ties
     few = np.count_nonzero(evidence, axis=1) <= take
     if few.any():
         columns[few] = _first_columns(evidence[few], take)
     if not few.all():
-        columns[~few] = top_columns(values[~few], take)
-    best = np.take_along_axis(values, columns, axis=1)
+        # A row with more than k scores above 0 has its k best above 0 too, so only a
+        # NaN (which a partition puts above every number) needs masking: the copy a
+        # mask costs is made only then.
+        many = scores if not few.any() else scores[~few]
+        if np.isnan(many).any():
+            many = np.where(many > 0, many, -np.inf)
+        columns[~few] = top_columns(many, take)
+    best = np.take_along_axis(scores, columns, axis=1)
     # the columns come in increasing order: a stable sort keeps ties to the smaller
     order = np.argsort(-best, axis=1, kind="stable")
     items = np.take_along_axis(columns, order, axis=1)
     best = np.take_along_axis(best, order, axis=1)
-    empty = best == -np.inf
+    empty = ~(best > 0)
     items[empty] = -1
     best[empty] = 0.0
     return items, best

@@ -76,35 +76,78 @@ def _nearest(
     """Per row of ``vectors`` (unit rows), its ``n`` most similar other rows by cosine;
     equal similarities go to the more popular row, then the smaller index.
 
-    The item × item product is formed in blocks of rows of at most about ``budget``
-    cells (a large category makes a dense block), each cut to ``n`` per row at once.
+    Rows with the same text are one document (without a catalogue every item of a
+    category is): the product is formed between documents, in blocks of at most about
+    ``budget`` cells, and a document passes on only its ``n + 1`` first items (by
+    popularity, then index) — no item needs more, as at most one of them is itself.
     """
     items = vectors.shape[0]
-    upper = vectors.T.tocsr()
-    # cells of a row of the product: at most the items sharing each of its terms
-    cost = np.cumsum((vectors != 0).astype(np.int64) @ np.diff(upper.indptr))
+    docs, group = _documents_of(vectors)
+    # each document's items, the more popular first, then by index
+    by_doc = np.lexsort((np.arange(items), -popularity, group))
+    doc_start = np.searchsorted(group[by_doc], np.arange(docs.shape[0] + 1))
+    rank = np.arange(items) - doc_start[group[by_doc]]
+    head = by_doc[rank <= n]  # each document's n + 1 first items, grouped by document
+    head_start = np.searchsorted(group[head], np.arange(docs.shape[0] + 1))
+    head_size = np.diff(head_start)
+
+    upper = docs.T.tocsr()
+    # a document's candidates, at most: the head items of each document sharing a term;
+    # and its lists, one per item of it
+    has = (docs != 0).astype(np.int64)
+    cost = np.cumsum(has @ (has.T @ head_size) + np.diff(doc_start) * (n + 1))
     rows, cols, vals = [], [], []
     start = 0
-    while start < items:
+    while start < docs.shape[0]:
         spent = cost[start - 1] if start else 0
         end = max(int(np.searchsorted(cost, spent + budget, side="right")), start + 1)
-        block = (vectors[start:end] @ upper).tocoo()
-        row, col = block.row + start, block.col
+        block = (docs[start:end] @ upper).tocoo()
         # rounding makes equal texts tie exactly whatever the order of summation
         sim = np.round(block.data, 12)
-        other = (row != col) & (sim > 0)
-        row, col, sim = row[other], col[other], sim[other]
-        order = np.lexsort((col, -popularity[col], -sim, row))
-        starts = np.searchsorted(row[order], row[order], side="left")
-        kept = order[np.arange(len(order)) - starts < n]
-        rows.append(row[kept])
-        cols.append(col[kept])
-        vals.append(sim[kept])
+        positive = sim > 0
+        doc, other, sim = block.row[positive] + start, block.col[positive], sim[positive]
+        # expand each (document, similar document) pair to the latter's head items
+        repeat = head_size[other]
+        doc, sim = np.repeat(doc, repeat), np.repeat(sim, repeat)
+        offset = np.arange(len(doc)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        item = head[np.repeat(head_start[other], repeat) + offset]
+        order = np.lexsort((item, -popularity[item], -sim, doc))
+        doc, item, sim = doc[order], item[order], sim[order]
+        first = np.searchsorted(doc, doc, side="left")
+        keep = np.arange(len(doc)) - first <= n
+        doc, item, sim = doc[keep], item[keep], sim[keep]
+        # each item of the block's documents takes its document's list, less itself
+        listed = np.searchsorted(doc, np.arange(start, end + 1))
+        owners = by_doc[doc_start[start] : doc_start[end]]
+        length = listed[group[owners] - start + 1] - listed[group[owners] - start]
+        at = np.repeat(listed[group[owners] - start], length)
+        at = at + np.arange(len(at)) - np.repeat(np.cumsum(length) - length, length)
+        run = np.repeat(np.arange(len(owners)), length)  # one run per item, in order
+        row, col, value = owners[run], item[at], sim[at]
+        other_item = col != row
+        run, row, col, value = run[other_item], row[other_item], col[other_item], value[other_item]
+        keep = np.arange(len(run)) - np.searchsorted(run, run, side="left") < n
+        rows.append(row[keep])
+        cols.append(col[keep])
+        vals.append(value[keep])
         start = end
     return sparse.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(items, items),
     )
+
+
+def _documents_of(vectors: sparse.csr_matrix) -> tuple[sparse.csr_matrix, Ints]:
+    """The distinct rows of ``vectors`` and, per row, the index of its distinct row."""
+    seen: dict[bytes, int] = {}
+    group = np.empty(vectors.shape[0], dtype=np.int64)
+    indptr, indices, data = vectors.indptr, vectors.indices, vectors.data
+    for row in range(vectors.shape[0]):
+        a, b = indptr[row], indptr[row + 1]
+        key = indices[a:b].tobytes() + data[a:b].tobytes()
+        group[row] = seen.setdefault(key, len(seen))
+    firsts = np.unique(group, return_index=True)[1]
+    return sparse.csr_matrix(vectors[firsts]), group
 
 
 class Content(Recommender):
