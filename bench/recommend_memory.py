@@ -16,7 +16,7 @@ Each child's peak is its own resident set at its largest (``os.wait4``'s rusage 
 that child). ``--smoke`` runs the same on the first lines of each file (a few seconds
 of work; the figures then say nothing about the limits).
 
-    python bench/recommend_memory.py [WORKSPACE] [--smoke] [--keep] [--json]
+    python bench/recommend_memory.py [WORKSPACE] [--smoke] [--keep] [--json] [--report FILE]
 """
 
 from __future__ import annotations
@@ -186,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="the first lines of each file")
     parser.add_argument("--keep", action="store_true", help="keep the refreshed copy")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--report", type=Path, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
     report = run(args)
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2), encoding="utf-8")
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

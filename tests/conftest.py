@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -54,3 +56,28 @@ def workspace_dir(tmp_path: Path) -> Path:
 def workspace(workspace_dir: Path) -> Iterator[Workspace]:
     with Workspace.open(workspace_dir) as ws:
         yield ws
+
+
+T = TypeVar("T")
+
+
+def built_once(root: Path, fill: Callable[[Workspace], T]) -> tuple[str, T]:
+    """A workspace made at ``root`` with a key ring of its own and filled by ``fill``
+    (a module's base, built once): (the key ring, what ``fill`` returned)."""
+    from memberlens.privacy import KeyRing
+
+    keys = KeyRing.generate().to_json()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEMBERLENS_KEYS", keys)
+        init_workspace(root)
+        with Workspace.open(root) as ws:
+            found = fill(ws)
+    return keys, found
+
+
+def copy_of(base: Path, keys: str, target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A test's own copy of a module's base workspace, opened with its key ring: what
+    the test writes no other test sees, as when each test built its own."""
+    shutil.copytree(base, target)
+    monkeypatch.setenv("MEMBERLENS_KEYS", keys)
+    return target

@@ -10,14 +10,17 @@ nothing, and nothing here reads them.
 
 Each run costs 5-25 s (a fresh interpreter importing memberlens, servers for the two API
 benchmarks), about a minute for all of them on 2 cores: marked ``slow``, so ``make
-test`` runs them and ``make test-fast`` does not.
+test`` runs them and ``make test-fast`` does not. Each script runs once for the module:
+bench/recommend_memory.py's run also serves the test of its JSON report.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,24 +39,73 @@ def test_every_script_is_found() -> None:
     assert "features_sql.py" not in SCRIPTS
 
 
+# Scripts whose JSON report a test below reads (``--report``): the same run serves both.
+REPORTS = {"recommend_memory.py"}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[str, Path]]:
+    """``smoke(script)``: run ``bench/script --smoke`` once for the module; its output
+    and the folder it ran in (its report, if any, is ``report.json`` there)."""
+    done: dict[str, tuple[str, Path]] = {}
+
+    def run(script: str) -> tuple[str, Path]:
+        if script not in done:
+            folder = tmp_path_factory.mktemp(script.removesuffix(".py"))
+            report = ["--report", str(folder / "report.json")] if script in REPORTS else []
+            # Temporary files and workspaces (every script makes its own) land in the
+            # folder; HOME and XDG_CONFIG_HOME are the session's own; servers take free
+            # ports.
+            finished = subprocess.run(
+                [sys.executable, str(BENCH / script), "--smoke", *report],
+                cwd=folder,
+                env={**os.environ, "TMPDIR": str(folder)},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            output = f"--- stdout\n{finished.stdout[-3000:]}\n--- stderr\n{finished.stderr[-3000:]}"
+            assert finished.returncode == 0, (
+                f"bench/{script} --smoke exited {finished.returncode}\n{output}"
+            )
+            done[script] = (finished.stdout, folder)
+        return done[script]
+
+    return run
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "script",
-    [pytest.param(s, marks=requires_datasets) if s in NEEDS_DATASETS else s for s in SCRIPTS],
-)
-def test_the_benchmark_runs_and_its_comparison_holds(script: str, tmp_path: Path) -> None:
-    # Temporary files and workspaces (every script makes its own) land in tmp_path; HOME
-    # and XDG_CONFIG_HOME are already the test's own; servers take free ports.
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--smoke"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    output = f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
-    assert done.returncode == 0, f"bench/{script} --smoke exited {done.returncode}\n{output}"
-    held = [line for line in done.stdout.splitlines() if line.startswith(HELD)]
-    assert held, f"bench/{script} --smoke did not say '{HELD} …'\n{output}"
+    [pytest.param(s, marks=requires_datasets) if s in NEEDS_DATASETS | REPORTS else s
+     for s in SCRIPTS],
+)  # fmt: skip
+def test_the_benchmark_runs_and_its_comparison_holds(
+    script: str, smoke: Callable[[str], tuple[str, Path]]
+) -> None:
+    stdout, _ = smoke(script)
+    held = [line for line in stdout.splitlines() if line.startswith(HELD)]
+    assert held, f"bench/{script} --smoke did not say '{HELD} …'\n{stdout[-3000:]}"
+
+
+@requires_datasets
+@pytest.mark.slow
+def test_recommend_memory_reports_each_childs_time_and_peak_beside_the_limits(
+    smoke: Callable[[str], tuple[str, Path]],
+) -> None:
+    # bench/recommend_memory.py at its smoke size (the tour's four data sets cut to
+    # their first lines, ingested, refreshed and evaluated in child processes): the
+    # same run as its comparison's test above, read from its JSON report.
+    _, folder = smoke("recommend_memory.py")
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert report["smoke"] and report["built_s"] > 0
+    assert report["members_with_interactions"] > 100 and report["items"] > 100
+    for child in ("refresh", "evaluate"):
+        # a child's own peak: a Python process with the package loaded, well below the limit
+        assert 0.05 < report[f"{child}_peak_gb"] < report["memory_limit_gb"]
+        assert report[f"{child}_share_of_memory_limit"] == pytest.approx(
+            report[f"{child}_peak_gb"] / 4.0, abs=0.01
+        )
+    assert report["refresh_limit_s"] == 180
+    assert report["refresh_steps_s"]["recommendations"] > 0
+    assert report["evaluate_default"] and report["evaluate_skipped"] == []

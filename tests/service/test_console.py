@@ -13,6 +13,7 @@ from memberlens import accounts
 from memberlens.accounts import Role
 from memberlens.service import create_app
 from memberlens.workspace import Workspace
+from tests.conftest import built_once, copy_of
 from tests.ingest.helpers import run, write
 
 ORDERS = """order_id,source,source_member_key,ordered_at,total_amount,channel
@@ -24,19 +25,36 @@ o4,pos,m3,2025-01-01T10:00:00Z,99.00,web
 PASSWORD = "a-long-enough-password"
 
 
+def add_role_accounts(ws: Workspace) -> None:
+    """An account per role, ``<role>@shop.cn`` with ``PASSWORD``."""
+    for role in Role:
+        accounts.create_user(
+            ws.state, email=f"{role.value}@shop.cn", role=role.value, actor="t", password=PASSWORD
+        )
+
+
+@pytest.fixture(scope="module")
+def _base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The orders and an account per role, built once for the module: (workspace, key
+    ring). Each test's console serves its own copy (``console``)."""
+    root = tmp_path_factory.mktemp("console")
+
+    def fill(ws: Workspace) -> None:
+        run(ws, "orders", write(root / "o.csv", ORDERS))
+        add_role_accounts(ws)
+
+    keys, _ = built_once(root / "ws", fill)
+    return root / "ws", keys
+
+
 @pytest.fixture
-def console(workspace_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
-    with Workspace.open(workspace_dir) as ws:
-        run(ws, "orders", write(tmp_path / "o.csv", ORDERS))
-        for role in Role:
-            accounts.create_user(
-                ws.state,
-                email=f"{role.value}@shop.cn",
-                role=role.value,
-                actor="t",
-                password=PASSWORD,
-            )
-    with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
+def console(
+    _base: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The console on a copy of the module's workspace (lockouts, sessions and audit
+    entries a test makes stay its own)."""
+    workspace = copy_of(*_base, tmp_path / "ws", monkeypatch)
+    with TestClient(create_app(workspace, flush_interval=3600)) as client:
         yield client
 
 

@@ -20,23 +20,38 @@ from memberlens.service import create_app
 from memberlens.service.console._i18n import STRINGS
 from memberlens.store import AuditRow
 from memberlens.workspace import Workspace
+from tests.conftest import built_once, copy_of
 from tests.profile.helpers import CLEAR, load_members
-from tests.service.test_console import PASSWORD, login
+from tests.service.test_console import add_role_accounts, login
+
+
+@pytest.fixture(scope="module")
+def _base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    """The members and an account per role, built once for the module: (workspace, its
+    key ring, member ids by name). Each test works on its own copy (``workspace_dir``),
+    so what one test writes (audit entries, views) no other test sees — as when each
+    built its own, at a copy's cost instead of two imports and five password hashes."""
+    root = tmp_path_factory.mktemp("members-base")
+
+    def fill(ws: Workspace) -> dict[str, str]:
+        found = load_members(ws, root)
+        add_role_accounts(ws)
+        return found
+
+    keys, found = built_once(root / "ws", fill)
+    return root / "ws", keys, found
 
 
 @pytest.fixture
-def ids(workspace_dir: Path, tmp_path: Path) -> dict[str, str]:
-    with Workspace.open(workspace_dir) as ws:
-        found = load_members(ws, tmp_path)
-        for role in Role:
-            accounts.create_user(
-                ws.state,
-                email=f"{role.value}@shop.cn",
-                role=role.value,
-                actor="t",
-                password=PASSWORD,
-            )
-    return found
+def workspace_dir(
+    _base: tuple[Path, str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    return copy_of(_base[0], _base[1], tmp_path / "ws", monkeypatch)
+
+
+@pytest.fixture
+def ids(_base: tuple[Path, str, dict[str, str]], workspace_dir: Path) -> dict[str, str]:
+    return dict(_base[2])
 
 
 @pytest.fixture

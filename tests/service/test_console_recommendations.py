@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +84,18 @@ def _client(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]
         yield c
 
 
+@pytest.fixture(scope="module")
+def _built_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    """The shop built and refreshed once for the module; each test gets a copy."""
+    return build_shop(tmp_path_factory.mktemp("shop") / "ws", KeyRing.generate().to_json())
+
+
 @pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return build_shop(tmp_path / "ws", KeyRing.generate().to_json())
+def shop(_built_shop: Shop, tmp_path: Path) -> Shop:
+    """A copy of the module's shop: what a test writes (tokens, views, audit entries)
+    stays its own, as when each test built one, at a copy's cost instead of a refresh."""
+    shutil.copytree(_built_shop.root, tmp_path / "ws")
+    return Shop(tmp_path / "ws", _built_shop.keys, dict(_built_shop.members))
 
 
 @pytest.fixture

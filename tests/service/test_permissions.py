@@ -21,7 +21,8 @@ from memberlens import accounts
 from memberlens.accounts import Permission, Role, Scope
 from memberlens.service import create_app
 from memberlens.workspace import Workspace
-from tests.service.test_console import PASSWORD, PUBLIC, _routes, login
+from tests.conftest import built_once, copy_of
+from tests.service.test_console import PUBLIC, _routes, add_role_accounts, login
 
 DENIED = {401, 403}
 
@@ -52,13 +53,23 @@ def _calls(client: TestClient) -> list[tuple[str, str, tuple[str, str]]]:
     return found
 
 
+@pytest.fixture(scope="module")
+def _base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A workspace with an account per role, built once for the module: (workspace,
+    key ring). Each test works on its own copy, as if it had built it (five password
+    hashes each, otherwise)."""
+    root = tmp_path_factory.mktemp("permissions") / "ws"
+    keys, _ = built_once(root, add_role_accounts)
+    return root, keys
+
+
+@pytest.fixture
+def workspace_dir(_base: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return copy_of(*_base, tmp_path / "ws", monkeypatch)
+
+
 @pytest.fixture
 def client(workspace_dir: Path) -> Iterator[TestClient]:
-    with Workspace.open(workspace_dir) as ws:
-        for role in Role:
-            accounts.create_user(
-                ws.state, email=f"{role.value}@shop.cn", role=role, actor="t", password=PASSWORD
-            )
     app = create_app(workspace_dir, flush_interval=3600, rate=1e6, burst=10**6)
     with TestClient(app) as c:
         yield c
