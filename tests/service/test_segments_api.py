@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from memberlens import accounts, audit, pipeline, segment
 from memberlens.service import create_app
 from memberlens.workspace import Workspace
+from tests.conftest import built_once, copy_of
 from tests.profile.feature_data import CUTOFF, load_feature_base
 from tests.service.test_console import PASSWORD, login
 
@@ -82,6 +83,32 @@ def test_save_preview_and_read_members_with_the_right_tokens(
     assert gone.json() == {"deleted": "repeaters"}
 
 
+@pytest.fixture(scope="module")
+def _export_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    """The feature base, saved segment ``buyers`` refreshed, a marketer and an analyst:
+    built once for the module (a refresh each, otherwise); each test exports from its
+    own copy. (workspace, key ring, member ids by key)."""
+    root = tmp_path_factory.mktemp("export")
+
+    def fill(ws: Workspace) -> dict[str, str]:
+        ids = load_feature_base(ws, root)
+        segment.save_segment(
+            ws.state,
+            lambda names: segment.segment_catalogue(ws.tag_book(), names),
+            name="buyers",
+            rule="frequency >= 1",
+            actor="t",
+        )
+        pipeline.refresh(ws, as_of=CUTOFF)
+        for role in ("marketer", "analyst"):
+            accounts.create_user(ws.state, email=f"{role}@shop.cn", role=role, actor="t",
+                                 password=PASSWORD)  # fmt: skip
+        return ids
+
+    keys, ids = built_once(root / "ws", fill)
+    return root / "ws", keys, ids
+
+
 @pytest.mark.parametrize(
     ("role", "asked", "status", "phone"),
     [
@@ -93,21 +120,12 @@ def test_save_preview_and_read_members_with_the_right_tokens(
 )
 @pytest.mark.slow
 def test_console_export_follows_the_role(
-    workspace_dir: Path, tmp_path: Path, role: str, asked: str | None, status: int,
+    _export_base: tuple[Path, str, dict[str, str]], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, role: str, asked: str | None, status: int,
     phone: str | None,
 ) -> None:  # fmt: skip
-    with Workspace.open(workspace_dir) as ws:
-        ids = load_feature_base(ws, tmp_path)
-        segment.save_segment(
-            ws.state,
-            lambda names: segment.segment_catalogue(ws.tag_book(), names),
-            name="buyers",
-            rule="frequency >= 1",
-            actor="t",
-        )
-        pipeline.refresh(ws, as_of=CUTOFF)
-        accounts.create_user(ws.state, email=f"{role}@shop.cn", role=role, actor="t",
-                             password=PASSWORD)  # fmt: skip
+    base, keys, ids = _export_base
+    workspace_dir = copy_of(base, keys, tmp_path / "ws", monkeypatch)
     with TestClient(create_app(workspace_dir, flush_interval=3600)) as client:
         login(client, f"{role}@shop.cn")
         query = f"?contacts={asked}" if asked else ""
