@@ -33,30 +33,6 @@ requires_datasets = pytest.mark.skipif(
 )
 
 
-# The test files that take a minute or more (summed over their tests, `make test` on 2
-# cores), longest first. They are handed out first: `--dist loadfile` gives a worker a
-# whole file, and one such file started last ran alone for two minutes while the other
-# workers sat idle. The rest keep their order.
-LONGEST_FIRST = (
-    "tests/cli/test_readme_with_server.py",
-    "tests/test_bench_smoke.py",
-    "tests/segment/test_segment_cli.py",
-    "tests/cli/test_cli.py",
-    "tests/recommend/test_evaluate_cli.py",
-    "tests/segment/test_segments.py",
-    "tests/predict/test_churn_step.py",
-    "tests/text/test_text_cli.py",
-    "tests/identity/test_demo_identity.py",
-    "tests/demo/test_demo_run.py",
-    "tests/service/test_api_fuzz.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
-
-
 @pytest.fixture(autouse=True)
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

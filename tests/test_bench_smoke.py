@@ -109,11 +109,3 @@ def test_recommend_memory_reports_each_childs_time_and_peak_beside_the_limits(
     assert report["refresh_limit_s"] == 180
     assert report["refresh_steps_s"]["recommendations"] > 0
     assert report["evaluate_default"] and report["evaluate_skipped"] == []
-
-
-def test_the_files_handed_out_first_exist() -> None:
-    # tests/conftest.py orders the longest files first; a renamed one would quietly
-    # lose its place (and the run its balance)
-    from tests.conftest import LONGEST_FIRST
-
-    assert [p for p in LONGEST_FIRST if not (REPO / p).is_file()] == []
