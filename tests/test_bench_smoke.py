@@ -54,7 +54,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[str
             folder = tmp_path_factory.mktemp(script.removesuffix(".py"))
             report = ["--report", str(folder / "report.json")] if script in REPORTS else []
             # Temporary files and workspaces (every script makes its own) land in the
-            # folder; HOME and XDG_CONFIG_HOME are the session's own; servers take free
+            # folder; HOME and XDG_CONFIG_HOME are the calling test's own; servers take free
             # ports.
             finished = subprocess.run(
                 [sys.executable, str(BENCH / script), "--smoke", *report],
