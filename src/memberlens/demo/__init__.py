@@ -1,6 +1,14 @@
 """The demo: a deterministic synthetic member base, ingested and refreshed, with accounts."""
 
-from memberlens.demo._run import LOAD_ORDER, DemoReport, demo_accounts, run_demo
+from memberlens.demo._run import DEMO_TODAY, LOAD_ORDER, DemoReport, demo_accounts, run_demo
 from memberlens.demo._synth import DemoTruth, generate_sources
 
-__all__ = ["LOAD_ORDER", "DemoReport", "DemoTruth", "demo_accounts", "generate_sources", "run_demo"]
+__all__ = [
+    "DEMO_TODAY",
+    "LOAD_ORDER",
+    "DemoReport",
+    "DemoTruth",
+    "demo_accounts",
+    "generate_sources",
+    "run_demo",
+]
