@@ -37,6 +37,11 @@ pos,m1,张伟,13812345678,zhang.wei@example.com,上海
 pos,m2,Li Na,13900001111,li.na@example.com,Beijing
 """
 FIRST, SECOND = date(2025, 5, 26), date(2025, 6, 30)
+# How long the refresh is held at most. A page that waited for the refresh would answer
+# only when the hold gives up; one that reads the last refresh answers at once. The
+# limit below tells the two apart on a loaded machine; how fast pages are is bench/'s.
+HOLD_S = 120
+ANSWERED_WITHIN_S = HOLD_S / 4
 PASSWORD = "a-long-enough-password"
 PAGES = (
     "/",
@@ -77,7 +82,7 @@ def _held_refresh(
 
     def hold(_ws: Workspace, _at: datetime) -> dict[str, Any]:
         reached.set()
-        assert release.wait(120), "the test never released the refresh"
+        assert release.wait(HOLD_S), "the test never released the refresh"
         return {}
 
     steps = list(pipeline.STEPS)
@@ -112,7 +117,7 @@ def test_every_page_answers_from_the_last_refresh_while_the_next_one_runs(
             seconds = time.perf_counter() - began
             assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
             print(path, round(seconds, 2))
-            assert seconds < 2.0, f"{path} took {seconds:.2f} s during a refresh"
+            assert seconds < ANSWERED_WITHIN_S, f"{path} waited {seconds:.1f} s for the refresh"
             if not path.startswith("/api/"):
                 html = answer.text
                 assert 'id="refresh-running"' in html, f"{path}: no banner during the refresh"
