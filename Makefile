@@ -41,7 +41,7 @@ demo: $(STAMP)
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-# The tests start a Python process for each of some 200 commands, and each process of
+# The tests start a Python process for each of about 180 commands, and each process of
 # an editable install compiles the package's modules anew when no bytecode is kept
 # (PYTHONDONTWRITEBYTECODE set, as on some CI images): 0.26 s a process, and pytest
 # rewrites every test module in every worker (collection 9.9 s instead of 5.5 s). The
