@@ -231,3 +231,33 @@ def test_nearest_items_agree_with_the_dense_reference_when_texts_repeat(seed: in
             np.testing.assert_array_equal(
                 found, _nearest_by_brute_force(vectors, n, popularity), err_msg=f"{n=} {budget=}"
             )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_content_narrowed_equals_one_fitted_with_fewer(seed: int) -> None:
+    # Few distinct texts (many items alike) and popularity with ties: a narrowed list
+    # must keep the very items, in the same order of ties, that a fit with fewer keeps.
+    rng = np.random.default_rng(seed)
+    items = 60
+    words = ["red", "blue", "green", "tea", "cup"]
+    rows = [
+        (
+            f"{rng.choice(words)} {rng.choice(words)}",
+            f"c{rng.integers(3)}",
+            f"b{rng.integers(2)}",
+            "",
+        )
+        for _ in range(items)
+    ]
+    pairs = sorted({(int(u), int(i)) for u, i in rng.integers(0, [30, items], size=(150, 2))})
+    data = _interactions(pairs, items, [0] * items)
+    train = data.matrix()
+    wide = Content(_products(rows), neighbours=25).fit(train, data)
+    users = np.arange(len(data.users))
+    for n in (1, 4, 25):
+        narrow, fitted = wide.narrowed(n), Content(_products(rows), neighbours=n).fit(train, data)
+        assert (narrow.similar_ != fitted.similar_).nnz == 0, n
+        assert np.array_equal(narrow.scores(users), fitted.scores(users))
+        assert narrow.explain_many(0, np.arange(5)) == fitted.explain_many(0, np.arange(5))
+    with pytest.raises(ValueError, match="keeps 25"):
+        wide.narrowed(26)

@@ -137,6 +137,16 @@ def _nearest(
     )
 
 
+def _first(similar: sparse.csr_matrix, n: int, popularity: Floats) -> sparse.csr_matrix:
+    """Each row's ``n`` first entries by similarity, then popularity, then index: the
+    order in which :func:`_nearest` keeps them."""
+    m = similar.tocoo()
+    order = np.lexsort((m.col, -popularity[m.col], -m.data, m.row))
+    row, col, value = m.row[order], m.col[order], m.data[order]
+    keep = np.arange(len(row)) - np.searchsorted(row, row, side="left") < n
+    return sparse.csr_matrix((value[keep], (row[keep], col[keep])), shape=similar.shape)
+
+
 def _documents_of(vectors: sparse.csr_matrix) -> tuple[sparse.csr_matrix, Ints]:
     """The distinct rows of ``vectors`` and, per row, the index of its distinct row."""
     seen: dict[bytes, int] = {}
@@ -202,6 +212,22 @@ class Content(Recommender):
         # row i: how much each item j speaks for i (scores are train @ similar_)
         self.explained_by_ = self.similar_.T.tocsr()
         return self
+
+    def narrowed(self, neighbours: int) -> Content:
+        """This fitted model with each item's list cut to its ``neighbours`` first: what
+        fitting with ``neighbours`` gives, without forming the item × item product
+        again. An item's n nearest are the first n of its wider list, in the same order
+        (similarity, then popularity, then index): within a document every item is as
+        similar, so a document's items enter a list in that document's own order."""
+        if neighbours > self.neighbours:
+            raise ValueError(f"{self.name}: keeps {self.neighbours} neighbours, not {neighbours}")
+        train, data = self._fitted()
+        copy = Content(self.products, neighbours)
+        copy.train, copy.data = train, data
+        copy.popularity_, copy.tie_, copy.vectors_ = self.popularity_, self.tie_, self.vectors_
+        copy.similar_ = _first(self.similar_, neighbours, self.popularity_)
+        copy.explained_by_ = copy.similar_.T.tocsr()
+        return copy
 
     def memory(self, shape: Shape) -> int:
         # the neighbours and their transpose, the term vectors (a few dozen terms per

@@ -19,6 +19,7 @@ from memberlens.core import progress
 from memberlens.core.errors import UsageError
 from memberlens.recommend._algorithms import Blend, Recommender, _Knn, top_k
 from memberlens.recommend._catalogue import ALGORITHMS
+from memberlens.recommend._content import Content
 from memberlens.recommend._interactions import Interactions
 from memberlens.recommend._memory import Shape, over_budget
 from memberlens.recommend._metrics import paired_difference, score_lists, summarise
@@ -128,32 +129,36 @@ def tune(
     labels: dict[str, Factory | Recommender] = {
         label: model_factory(name, params, products) for label, params in grid.items()
     }
-    labels.update(_narrowed(validation, name, grid))
+    labels.update(_narrowed(validation, name, grid, products))
     listed = products.listed if products is not None else None
     best, ndcg = choose(validation, labels, k=k, keep_seen=keep_seen, listed=listed)
     return grid[best], ndcg
 
 
 def _narrowed(
-    validation: Split, name: str, grid: Mapping[str, dict[str, Any]]
+    validation: Split,
+    name: str,
+    grid: Mapping[str, dict[str, Any]],
+    products: Products | None = None,
 ) -> dict[str, Recommender]:
     """Grids whose models can share one fit on the validation's training part: a
-    neighbour model's numbers of neighbours (the widest fitted, the others cut from it
-    — the Gram matrix, the costly part, is formed once) and a blend's weights (its
-    parts fitted once). The same models as fitting each setting."""
+    neighbour model's numbers of neighbours (item-kNN, user-kNN, content: the widest
+    fitted, the others cut from it — the similarity product, the costly part, is formed
+    once) and a blend's weights (its parts fitted once). The same models as fitting
+    each setting."""
     cls = ALGORITHMS[name]
     if issubclass(cls, Blend) and not any(set(p) - {"weights"} for p in grid.values()):
         blend = cls()
         with progress.stage(f"fit {name}"):
             blend.fit(validation.train.matrix(), validation.train)
         return {label: blend.reweighted(p.get("weights")) for label, p in grid.items()}
-    if not issubclass(cls, _Knn) or any(set(p) - {"neighbours"} for p in grid.values()):
+    if not issubclass(cls, _Knn | Content) or any(set(p) - {"neighbours"} for p in grid.values()):
         return {}
     wanted = {label: int(p.get("neighbours", cls.NEIGHBOURS)) for label, p in grid.items()}
     with progress.stage(f"fit {name}"):
-        widest = cls(neighbours=max(wanted.values())).fit(
-            validation.train.matrix(), validation.train
-        )
+        widest = model_factory(name, {"neighbours": max(wanted.values())}, products)()
+        widest.fit(validation.train.matrix(), validation.train)
+    assert isinstance(widest, _Knn | Content)
     return {label: widest.narrowed(n) for label, n in wanted.items()}
 
 
