@@ -222,6 +222,8 @@ class Content(Recommender):
         if neighbours > self.neighbours:
             raise ValueError(f"{self.name}: keeps {self.neighbours} neighbours, not {neighbours}")
         train, data = self._fitted()
+        if neighbours == self.neighbours:
+            return self  # nothing to cut; no second copy of a large catalogue's lists
         copy = Content(self.products, neighbours)
         copy.train, copy.data = train, data
         copy.popularity_, copy.tie_, copy.vectors_ = self.popularity_, self.tie_, self.vectors_
