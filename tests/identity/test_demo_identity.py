@@ -13,8 +13,7 @@ import itertools
 import pytest
 
 from memberlens import pipeline
-from memberlens.demo import DEMO_TODAY, LOAD_ORDER, generate_sources
-from memberlens.ingest import IngestRequest, ingest_file, parse_mapping
+from memberlens.demo import DEMO_TODAY, LOAD_ORDER, generate_sources, ingest_source
 from memberlens.privacy import KeyRing
 from memberlens.workspace import Workspace, init_workspace
 
@@ -36,16 +35,9 @@ def demo_identity(
         mp.setenv("MEMBERLENS_KEYS", KeyRing.generate().to_json())
         truth_of_run = generate_sources(sources, members=MEMBERS, seed=7)
         init_workspace(root, name="identity")
-        mapping = parse_mapping("", origin="(demo)", name="demo")
         with Workspace.open(root) as ws:
             for kind, name in LOAD_ORDER:
-                request = IngestRequest(
-                    kind=kind,
-                    path=sources / name,
-                    mapping=mapping,
-                    timezone=ws.settings.workspace.default_timezone,
-                )
-                ingest_file(ws.warehouse, ws.keyring, request)
+                ingest_source(ws, sources, kind, name)
             pipeline.refresh(ws, as_of=DEMO_TODAY, only=["identity"])
             rows = ws.warehouse.fetch_all(
                 "SELECT member_id, source, source_member_key FROM member_map"
@@ -59,7 +51,7 @@ def demo_identity(
         for pair in itertools.combinations(sorted(records), 2)
     }
     truth = {
-        frozenset(tuple(r) for r in cluster)  # type: ignore[misc]
+        frozenset((source, key) for source, key in cluster)
         for cluster in truth_of_run.identity_clusters
     }
     return truth, found

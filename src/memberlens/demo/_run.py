@@ -73,18 +73,11 @@ def run_demo(
     timings["init"] = time.perf_counter() - start
 
     report = DemoReport(root, truth, generated, timings)
-    mapping = parse_mapping("", origin="(demo)", name="demo")
     with Workspace.open(root) as ws:
         for kind, name in LOAD_ORDER:
             start = time.perf_counter()
             say(f"ingest {name}")
-            request = IngestRequest(
-                kind=kind,
-                path=sources / name,
-                mapping=mapping,
-                timezone=ws.settings.workspace.default_timezone,
-            )
-            report.imports.append(ingest_file(ws.warehouse, ws.keyring, request))
+            report.imports.append(ingest_source(ws, sources, kind, name))
             timings[f"ingest {name}"] = time.perf_counter() - start
         # The CLV and churn models are fitted once, before the refresh, so that its
         # predictions step scores with them and one refresh does everything (a rerun
@@ -112,6 +105,18 @@ def run_demo(
         say("accounts")
         report.accounts = demo_accounts(ws)
     return report
+
+
+def ingest_source(ws: Workspace, sources: Path, kind: str, name: str) -> IngestResult:
+    """Load one generated file (``name`` in ``sources``, a ``kind`` of LOAD_ORDER) as
+    the demo does: the demo preset's column names, the workspace's default zone."""
+    request = IngestRequest(
+        kind=kind,
+        path=sources / name,
+        mapping=parse_mapping("", origin="(demo)", name="demo"),
+        timezone=ws.settings.workspace.default_timezone,
+    )
+    return ingest_file(ws.warehouse, ws.keyring, request)
 
 
 def _fit_models(ws: Workspace, names: set[str]) -> None:
