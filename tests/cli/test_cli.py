@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests import memberlens_process
 from tests.conftest import REPO
 
 SCHEMA_BLOCK = re.compile(r"```json-schema (\S+)\n(.*?)```", re.S)
@@ -29,16 +30,10 @@ def schemas() -> dict[str, Any]:
 
 
 def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """``memberlens *args`` in a process of its own (tests/memberlens_process.py)."""
     # The timeout guards against a hang, not a slow machine: pytest-timeout stops a test
     # at 600 s, so a command may take most of that on a loaded CI runner.
-    return subprocess.run(
-        [sys.executable, "-m", "memberlens", *args],
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=check,
-        env=os.environ.copy(),
-    )
+    return memberlens_process.run(args, timeout=540, check=check)
 
 
 def json_of(*args: str, schema: str) -> Any:
@@ -92,11 +87,9 @@ def test_settings_come_from_toml_and_env(tmp_path: Path) -> None:
     cli("quality", "-w", str(ws), check=True)
     assert (ws / "data" / "other.duckdb").is_file()
     env_path = "data/from-env.duckdb"
-    done = subprocess.run(
-        [sys.executable, "-m", "memberlens", "quality", "-w", str(ws)],
+    done = memberlens_process.run(
+        ["quality", "-w", str(ws)],
         env={**os.environ, "MEMBERLENS_WAREHOUSE__PATH": env_path},
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert done.returncode == 0 and (ws / env_path).is_file()
@@ -135,6 +128,41 @@ def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     (ws / "memberlens.toml").write_text("[warehouse\n")
     done = cli("quality", "-w", str(ws))
     assert done.returncode == 1 and "memberlens.toml" in done.stderr
+
+
+@pytest.mark.slow
+def test_entry_point_is_the_same_command(tmp_path: Path) -> None:
+    """The tests' forked commands (tests/memberlens_process.py) answer as a bare
+    interpreter starting ``python -m memberlens`` does: output, errors, exit codes,
+    the environment read at import (COLUMNS sets the width of the table)."""
+    ws = tmp_path / "ws"
+    cli("init", str(ws), check=True)
+    env = {**os.environ, "COLUMNS": "64", "NO_COLOR": "1"}
+    for args in (
+        ("--version",),
+        ("quality", "-w", str(ws)),
+        ("quality", "-w", str(ws), "--json"),
+        ("quality", "-w", str(tmp_path / "nothing-here")),
+        ("ingest", "orders", "--bogus"),
+        ("schema", "members", "--markdown"),
+    ):
+        real = subprocess.run(
+            [sys.executable, "-m", "memberlens", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+        )
+        forked = memberlens_process.run(args, env=env, cwd=tmp_path, timeout=120)
+        assert (forked.returncode, forked.stdout, forked.stderr) == (
+            real.returncode,
+            real.stdout,
+            real.stderr,
+        ), args
+    narrow = memberlens_process.run(["quality", "-w", str(ws)], env=env, timeout=120).stdout
+    assert max(map(len, narrow.splitlines())) <= 64
 
 
 def _command_paths() -> list[tuple[str, ...]]:

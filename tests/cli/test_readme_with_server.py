@@ -15,14 +15,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from memberlens.workspace import Workspace
+from tests import memberlens_process
 from tests.cli.test_readme_commands import COMMANDS
 from tests.conftest import DATASETS, requires_datasets
 from tests.demo_cache import demo_copy, install_keys
@@ -105,13 +104,8 @@ def test_each_readme_command_works_while_the_server_holds_the_workspace(
     workspace, here, member = served
     datasets = workspace.parent / "datasets"
     argv = _runnable(line, workspace, datasets, member)
-    done = subprocess.run(
-        [sys.executable, "-m", "memberlens", *argv],
-        capture_output=True,
-        text=True,
-        timeout=540,
-        cwd=here,
-        env={**os.environ, **_home_of(workspace), "COLUMNS": "200"},
+    done = memberlens_process.run(
+        argv, timeout=540, cwd=here, env={**os.environ, **_home_of(workspace), "COLUMNS": "200"}
     )
     said = done.stdout + done.stderr
     assert "WORKSPACE_LOCKED" not in said, said

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests import memberlens_process
 from tests.cli.test_cli import cli, json_of
 
 
 @pytest.mark.slow
 def test_init_with_admin_never_prompts(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "memberlens",
-            "init",
-            str(ws),
-            "--admin-email",
-            "boss@shop.cn",
-            "--json",
-        ],
+    done = memberlens_process.run(  # its stdin is empty: a prompt would fail
+        ["init", str(ws), "--admin-email", "boss@shop.cn", "--json"],
         env={**os.environ, "MEMBERLENS_ADMIN_PASSWORD": "correct-horse-battery"},
-        capture_output=True,
-        text=True,
         timeout=60,
-        stdin=subprocess.DEVNULL,
         check=True,
     )
     assert '"admin_password": null' in done.stdout  # given, so not echoed back

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,19 +14,14 @@ import pytest
 
 from memberlens import accounts
 from memberlens.workspace import Workspace
+from tests import memberlens_process
 from tests.servers import start_server
 
 pytestmark = pytest.mark.slow
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "memberlens", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ.copy(),
-    )
+    return memberlens_process.run(args, timeout=120)
 
 
 def test_serve_accepts_events_serves_other_commands_and_stops_gracefully(
