@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from memberlens import predict
+from memberlens import predict, registry
 from memberlens.workspace import Workspace
 
 TIME_LIMIT_S = 180.0
@@ -63,7 +63,7 @@ def main() -> None:
         peak_gb = usage.ru_maxrss * 1024 / 1e9
         os.environ["XDG_CONFIG_HOME"] = env["XDG_CONFIG_HOME"]  # the demo's key ring
         with Workspace.open(root) as ws:
-            test = predict.get_model(ws.state, predict.CHURN_MODEL).metrics["test"]
+            test = registry.get_model(ws.state, predict.CHURN_MODEL).metrics["test"]
     model, peer, nxt = test["model"], test["baseline"], test["next_purchase"]
     print(
         f"memberlens demo, {members:,} members: {seconds:.1f} s; limit {TIME_LIMIT_S:.0f} s "

@@ -18,7 +18,7 @@ import json
 from datetime import date
 from typing import Any
 
-from memberlens import predict, profile, segment
+from memberlens import predict, profile, registry, segment
 from memberlens.store import StateStore, Warehouse
 
 HISTOGRAM_BINS = 30
@@ -210,8 +210,8 @@ def _horizon(state: StateStore | None, version: str | None) -> int | None:
     if state is None or not version:
         return None
     try:
-        entry = predict.get_model(state, predict.CHURN_MODEL, int(version.rsplit(":", 1)[1]))
-    except (predict.ModelNotFoundError, ValueError, IndexError):
+        entry = registry.get_model(state, predict.CHURN_MODEL, int(version.rsplit(":", 1)[1]))
+    except (registry.ModelNotFoundError, ValueError, IndexError):
         return None
     found = entry.params.get("horizon_days")
     return int(found) if found is not None else None
@@ -317,7 +317,7 @@ def model_cards(
     clusters carry their ``label`` in ``locale`` (the name when it was registered
     without the z-scores that name it)."""
     cards = []
-    for entry in predict.list_models(state):
+    for entry in registry.list_models(state):
         drift = predict.latest_drift(warehouse, entry.name, entry.version)
         if drift is not None:
             worst = drift["max_psi"]

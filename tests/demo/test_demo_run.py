@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memberlens import accounts, predict
+from memberlens import accounts, predict, registry
 from memberlens.demo import demo_accounts, run_demo
 from memberlens.store import MemberSummaryRow, recent_jobs
 from memberlens.workspace import Workspace
@@ -85,7 +85,7 @@ def test_the_demo_fits_a_churn_model_tested_strictly_on_its_buyers(demo_dir: Pat
     reaches past the test cut-off), on the members who had bought by then, beside
     BG/NBD on the same members. Which ranks better: bench/demo.py, at 20,000."""
     with Workspace.open(demo_dir) as ws:
-        churn = predict.get_model(ws.state, predict.CHURN_MODEL)
+        churn = registry.get_model(ws.state, predict.CHURN_MODEL)
         cutoff = churn.metrics["test"]["cutoff"]
         buyers = ws.warehouse.scalar(
             "SELECT count(DISTINCT m.member_id) FROM orders o JOIN member_map m "

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from memberlens import pipeline, predict, segment
+from memberlens import pipeline, predict, registry, segment
 from memberlens.core.settings import PredictSettings
 from memberlens.workspace import Workspace
 from tests.cli.test_cli import cli, json_of
@@ -126,7 +126,7 @@ def test_drift_starts_at_zero_flags_a_shift_and_a_refit_starts_again(
     third = predict.compute_predictions(wh, state, root, cutoff=third_day, settings=settings)
     assert third["retrained"] and third["churn_model"] == "churn:2"
     assert "drift_flagged" not in third
-    stages = {m.version: m.stage for m in predict.list_models(state, name="churn")}
+    stages = {m.version: m.stage for m in registry.list_models(state, name="churn")}
     assert stages == {1: "retired", 2: "production"}
     assert predict.latest_drift(wh, "churn", 2)["max_psi"] == 0.0  # type: ignore[index]
 

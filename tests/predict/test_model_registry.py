@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from memberlens import predict
+from memberlens import predict, registry
 from memberlens.core.errors import InputError
 from memberlens.workspace import Workspace
 from tests.cli.test_cli import cli, json_of
@@ -17,8 +17,8 @@ from tests.conftest import requires_datasets
 from tests.predict.cdnow_helpers import MAPPING, SAMPLE, load_sample
 
 
-def _register(ws: Workspace, tag: int) -> predict.RegisteredModel:
-    return predict.register_model(
+def _register(ws: Workspace, tag: int) -> registry.RegisteredModel:
+    return registry.register_model(
         ws.state,
         ws.root,
         name="clv",
@@ -37,15 +37,15 @@ def test_first_version_serves_later_ones_wait_and_promotion_retires(workspace: W
         (2, "candidate"),
         (3, "candidate"),
     ]
-    predict.promote(workspace.state, "clv", 3)
-    stages = {e.version: e.stage for e in predict.list_models(workspace.state)}
+    registry.promote(workspace.state, "clv", 3)
+    stages = {e.version: e.stage for e in registry.list_models(workspace.state)}
     assert stages == {1: "retired", 2: "candidate", 3: "production"}
-    assert predict.get_model(workspace.state, "clv").version == 3
-    predict.retire(workspace.state, "clv", 3)
-    with pytest.raises(predict.ModelNotFoundError, match="has no production version"):
-        predict.get_model(workspace.state, "clv")
-    with pytest.raises(predict.ModelNotFoundError, match="no version 9"):
-        predict.promote(workspace.state, "clv", 9)
+    assert registry.get_model(workspace.state, "clv").version == 3
+    registry.retire(workspace.state, "clv", 3)
+    with pytest.raises(registry.ModelNotFoundError, match="has no production version"):
+        registry.get_model(workspace.state, "clv")
+    with pytest.raises(registry.ModelNotFoundError, match="no version 9"):
+        registry.promote(workspace.state, "clv", 9)
 
 
 def test_artifacts_are_content_addressed_json_and_tampering_is_caught(
@@ -56,10 +56,10 @@ def test_artifacts_are_content_addressed_json_and_tampering_is_caught(
     path = workspace.root / one.artifact_path
     assert path == workspace.root / "models" / f"{one.artifact_sha256}.json"
     assert json.loads(path.read_text()) == {"format": "test", "tag": 1}
-    assert predict.read_artifact(workspace.root, one)["tag"] == 1
+    assert registry.read_artifact(workspace.root, one)["tag"] == 1
     path.write_text('{"format": "test", "tag": 2}')
     with pytest.raises(InputError, match="does not match its sha256"):
-        predict.read_artifact(workspace.root, one)
+        registry.read_artifact(workspace.root, one)
 
 
 @requires_datasets

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from memberlens import accounts, identity, pipeline, predict, recommend
+from memberlens import accounts, identity, pipeline, recommend, registry
 from memberlens.service import create_app
 from memberlens.service.routers.recommendations import RecommendationsOut
 from memberlens.workspace import Workspace
@@ -295,7 +295,7 @@ def test_similar_items_and_scenario_errors(api: tuple[TestClient, dict[str, str]
 @pytest.mark.slow
 def test_auto_is_chosen_on_validation_registered_and_kept(shop: Path) -> None:
     with Workspace.open(shop) as ws:
-        entry = predict.get_model(ws.state, recommend.MODEL)
+        entry = registry.get_model(ws.state, recommend.MODEL)
         assert entry.stage == "production" and entry.version == 1
         assert entry.params["algorithm"] in recommend.ALGORITHMS
         assert entry.metrics["chosen_by"] == "refresh"
@@ -305,7 +305,7 @@ def test_auto_is_chosen_on_validation_registered_and_kept(shop: Path) -> None:
         )
         assert rows == [(f"{entry.params['algorithm']} v1",)]
         pipeline.refresh(ws, as_of=AS_OF, only=["recommendations"])
-        assert [m.version for m in predict.list_models(ws.state, name=recommend.MODEL)] == [1]
+        assert [m.version for m in registry.list_models(ws.state, name=recommend.MODEL)] == [1]
         snapshot = ws.warehouse.fetch_all(
             "SELECT count(DISTINCT snapshot_date) FROM recommendations"
         )

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from memberlens import predict
+from memberlens import registry
 from memberlens.segment._clusters import (
     CLUSTER_MODEL,
     PreviousClusters,
@@ -141,13 +141,13 @@ def test_each_clustering_is_registered_and_its_artifact_assigns_the_members(
     ids = _store_features(workspace, first, _members(GROUPS, seed=1)[0])
     assert _clusters_of(workspace, first) == "clusters:1"
     assert _clusters_of(workspace, first) == "clusters:1"  # the same clustering: not again
-    entry = predict.get_model(workspace.state, CLUSTER_MODEL)
+    entry = registry.get_model(workspace.state, CLUSTER_MODEL)
     assert (entry.version, entry.stage, entry.training_window_end) == (1, "production", first)
     assert entry.metrics["k"] == 3 and entry.metrics["members"] == len(ids)
     assert sorted(c["size"] for c in entry.metrics["clusters"]) == [200, 300, 500]
 
     # The artifact alone puts every member where the refresh did: scale, nearest centroid.
-    artifact = predict.read_artifact(workspace.root, entry)
+    artifact = registry.read_artifact(workspace.root, entry)
     scaling = Scaling(**{k: tuple(v) for k, v in artifact["scaling"].items()})
     raw = np.asarray(
         workspace.warehouse.fetch_all(
@@ -171,5 +171,5 @@ def test_each_clustering_is_registered_and_its_artifact_assigns_the_members(
     # A month later with a fourth group: a new version serves, the old one is retired.
     _store_features(workspace, second, _members({**GROUPS, "newcomers": NEWCOMERS}, seed=2)[0])
     assert _clusters_of(workspace, second) == "clusters:2"
-    stages = {m.version: m.stage for m in predict.list_models(workspace.state, name="clusters")}
+    stages = {m.version: m.stage for m in registry.list_models(workspace.state, name="clusters")}
     assert stages == {1: "retired", 2: "production"}

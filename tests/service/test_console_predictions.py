@@ -23,7 +23,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from memberlens import accounts, audit, pipeline, predict, prediction_views, segment
+from memberlens import (
+    accounts,
+    audit,
+    pipeline,
+    predict,
+    prediction_views,
+    registry,
+    segment,
+)
 from memberlens.accounts import Role
 from memberlens.privacy import KeyRing
 from memberlens.service import create_app
@@ -47,7 +55,7 @@ class Scored:
     lapsed: frozenset[str]  # members with no completed order in the 90 days before AS_OF
     clv_total: float
     rfm: dict[str, tuple[int, float]]  # segment -> (members, CLV total)
-    churn: predict.RegisteredModel
+    churn: registry.RegisteredModel
     drift_flagged: bool
     cluster_sizes: dict[int, int]  # cluster id -> members, from member_clusters
 
@@ -81,7 +89,7 @@ def build_scored(root: Path, keys: str) -> Scored:
                 "USING (source, source_member_key) WHERE o.ordered_at >= ? AND o.ordered_at < ?",
                 [AS_OF - timedelta(days=90), AS_OF],
             )
-            churn = predict.get_model(ws.state, predict.CHURN_MODEL)
+            churn = registry.get_model(ws.state, predict.CHURN_MODEL)
             sizes = ws.warehouse.fetch_all(
                 "SELECT cluster_id, count(*) FROM member_clusters WHERE snapshot_date = ? "
                 "GROUP BY 1",

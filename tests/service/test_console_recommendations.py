@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from memberlens import accounts, identity, pipeline, predict, recommend
+from memberlens import accounts, identity, pipeline, recommend, registry
 from memberlens.accounts import Role
 from memberlens.privacy import KeyRing
 from memberlens.service import create_app
@@ -187,7 +187,7 @@ def test_the_evaluation_page_says_what_auto_is_and_shows_a_registered_evaluation
 ) -> None:
     login(client, "analyst@shop.cn")
     ws: Workspace = client.app.state.workspace  # type: ignore[attr-defined]
-    chosen = predict.get_model(ws.state, recommend.MODEL)
+    chosen = registry.get_model(ws.state, recommend.MODEL)
     before = client.get("/api/v1/console/recommendations").json()
     page = client.get("/recommendations").text
     auto = before["auto"]

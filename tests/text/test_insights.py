@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from memberlens import identity, predict, signals, text
+from memberlens import identity, registry, signals, text
 from memberlens.workspace import Workspace
 from tests.ingest.helpers import run, write
 
@@ -69,7 +69,7 @@ def _rows(ws: Workspace) -> dict[str, dict[str, object]]:
 def test_each_feedback_is_read_once_with_the_production_model(base: Workspace) -> None:
     summary = _insights(base)
     assert summary["model"] == "sentiment v1" and summary["scored"] == 5  # not f6
-    entry = predict.get_model(base.state, text.SENTIMENT_MODEL)
+    entry = registry.get_model(base.state, text.SENTIMENT_MODEL)
     assert entry.version == 1 and entry.params["source"].startswith("SnowNLP")
     rows = _rows(base)
     assert set(rows) == {"f1", "f2", "f3", "f4", "f5"}

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from memberlens import predict
+from memberlens import predict, registry
 from memberlens.cli._common import JsonOpt, QuietOpt, WorkspaceOpt, err, out, print_json, stages
 from memberlens.core.errors import UsageError
 from memberlens.workspace import Workspace, open_state
@@ -310,7 +310,7 @@ def list_cmd(
     """List registered models, newest version first."""
     state = open_state(workspace)
     try:
-        entries = predict.list_models(state, name=name)
+        entries = registry.list_models(state, name=name)
     finally:
         state.close()
     if json_out:
@@ -326,12 +326,12 @@ def list_cmd(
 
 def _stage(
     name: str, version: int, workspace: Path, *, production: bool
-) -> predict.RegisteredModel:
+) -> registry.RegisteredModel:
     state = open_state(workspace)
     try:
         if production:
-            return predict.promote(state, name, version)
-        return predict.retire(state, name, version)
+            return registry.promote(state, name, version)
+        return registry.retire(state, name, version)
     finally:
         state.close()
 

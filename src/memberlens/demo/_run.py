@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from memberlens import accounts, pipeline, predict
+from memberlens import accounts, pipeline, predict, registry
 from memberlens.core.errors import InputError, UsageError
 from memberlens.core.progress import advance, stage
 from memberlens.demo._people import WINDOW_END
@@ -84,7 +84,7 @@ def run_demo(
         # keeps what an earlier run fitted). They read members as identity resolution
         # merges them: that step first.
         missing = {predict.CLV_MODEL, predict.CHURN_MODEL} - {
-            m.name for m in predict.list_models(ws.state)
+            m.name for m in registry.list_models(ws.state)
         }
         if missing:
             start = time.perf_counter()

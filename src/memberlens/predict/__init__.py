@@ -1,4 +1,4 @@
-"""Predictions: lifetime value (BG/NBD + Gamma-Gamma), churn risk, the model registry.
+"""Predictions: lifetime value (BG/NBD + Gamma-Gamma) and churn risk.
 
 The estimators (:class:`BetaGeoModel`, :class:`GammaGammaModel`) are sklearn-style
 and work on plain arrays; :func:`summarise` builds their inputs from the orders in
@@ -18,17 +18,6 @@ from memberlens.predict._clv import fit_clv, load_clv_model, score_clv
 from memberlens.predict._clv_model import ClvModel
 from memberlens.predict._gamma_gamma import GammaGammaModel
 from memberlens.predict._reasons import reason_message, with_texts
-from memberlens.predict._registry import (
-    ModelNotFoundError,
-    artifact_digest,
-    get_model,
-    list_models,
-    promote,
-    read_artifact,
-    register_model,
-    register_production,
-    retire,
-)
 from memberlens.predict._signals import signal_detectors
 from memberlens.predict._step import (
     CHURN_COLUMNS,
@@ -44,7 +33,6 @@ from memberlens.predict._summary import fingerprint, summarise, summary_expr
 from memberlens.predict.contracts import (
     CHURN_MODEL,
     CLV_MODEL,
-    STAGES,
     UNIT_DAYS,
     ChurnEvaluation,
     ChurnOptions,
@@ -52,7 +40,6 @@ from memberlens.predict.contracts import (
     ClvOptions,
     ClvReport,
     HoldoutCheck,
-    RegisteredModel,
     TimeUnit,
 )
 
@@ -64,7 +51,6 @@ __all__ = [
     "MODEL_FEATURES",
     "PREDICTIONS_TABLE",
     "SCORES",
-    "STAGES",
     "UNIT_DAYS",
     "BetaGeoModel",
     "ChurnEvaluation",
@@ -76,29 +62,19 @@ __all__ = [
     "ClvReport",
     "GammaGammaModel",
     "HoldoutCheck",
-    "ModelNotFoundError",
     "NotFittedError",
-    "RegisteredModel",
     "TimeUnit",
-    "artifact_digest",
     "backtest",
     "compute_predictions",
     "ensure_predictions_table",
     "fingerprint",
     "fit_churn",
     "fit_clv",
-    "get_model",
     "latest_drift",
-    "list_models",
     "load_churn_model",
     "load_clv_model",
     "member_predictions",
-    "promote",
-    "read_artifact",
     "reason_message",
-    "register_model",
-    "register_production",
-    "retire",
     "score_churn",
     "score_clv",
     "signal_detectors",

@@ -29,7 +29,6 @@ from memberlens.predict._churn_model import ChurnModel
 from memberlens.predict._metrics import classification_metrics, pr_auc, psi, roc_auc
 from memberlens.predict._metrics import top_decile_lift as lift
 from memberlens.predict._reasons import reasons
-from memberlens.predict._registry import get_model, read_artifact, register_model
 from memberlens.predict._summary import summarise
 from memberlens.predict.contracts import (
     CHURN_MODEL,
@@ -38,6 +37,7 @@ from memberlens.predict.contracts import (
     ChurnOptions,
     ChurnReport,
 )
+from memberlens.registry import get_model, read_artifact, register_model
 from memberlens.store import StateStore, Warehouse
 
 Progress = Callable[[str], None]

@@ -22,7 +22,6 @@ from memberlens.predict._bgnbd import BetaGeoModel
 from memberlens.predict._clv_model import ClvModel
 from memberlens.predict._gamma_gamma import GammaGammaModel
 from memberlens.predict._metrics import reference_bins
-from memberlens.predict._registry import get_model, read_artifact, register_model
 from memberlens.predict._summary import fingerprint, summarise
 from memberlens.predict.contracts import (
     CLV_MODEL,
@@ -31,6 +30,7 @@ from memberlens.predict.contracts import (
     ClvReport,
     HoldoutCheck,
 )
+from memberlens.registry import get_model, read_artifact, register_model
 from memberlens.store import StateStore, Warehouse
 
 # Above this |correlation| between frequency and spend, Gamma-Gamma's independence

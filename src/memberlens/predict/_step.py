@@ -29,14 +29,8 @@ from memberlens.predict._churn import fit_churn, load_churn_model, score_churn
 from memberlens.predict._clv import fit_clv, load_clv_model, score_clv
 from memberlens.predict._metrics import psi
 from memberlens.predict._reasons import with_texts
-from memberlens.predict._registry import ModelNotFoundError, get_model, promote
-from memberlens.predict.contracts import (
-    CHURN_MODEL,
-    CLV_MODEL,
-    ChurnOptions,
-    ClvOptions,
-    RegisteredModel,
-)
+from memberlens.predict.contracts import CHURN_MODEL, CLV_MODEL, ChurnOptions, ClvOptions
+from memberlens.registry import ModelNotFoundError, RegisteredModel, get_model, promote
 from memberlens.store import StateStore, Warehouse
 
 PREDICTIONS_TABLE = "member_predictions"

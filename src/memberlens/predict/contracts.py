@@ -1,16 +1,16 @@
-"""What crosses the predict boundary: options, registry entries, CLV reports."""
+"""What crosses the predict boundary: options, CLV and churn reports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
+
+from memberlens.registry import RegisteredModel
 
 TimeUnit = Literal["day", "week", "month"]
 # A month is a twelfth of the mean Gregorian year, so 12 months make one year exactly.
 UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12}
-Stage = Literal["candidate", "production", "retired"]
-STAGES: tuple[str, ...] = ("candidate", "production", "retired")
 CLV_MODEL = "clv"
 
 
@@ -28,41 +28,6 @@ class ClvOptions:
     margin: float = 1.0
     monthly_discount_rate: float = 0.01
     penalizer: float = 0.0
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """One row of the model registry: a fitted model, its stage and where its artifact is."""
-
-    name: str
-    version: int
-    stage: str
-    created_at: datetime
-    training_window_start: date | None
-    training_window_end: date | None
-    params: dict[str, Any]
-    metrics: dict[str, Any]
-    data_fingerprint: str
-    artifact_sha256: str
-    artifact_path: str
-
-    def to_json(self) -> dict[str, Any]:
-        def day(value: date | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "name": self.name,
-            "version": self.version,
-            "stage": self.stage,
-            "created_at": self.created_at.isoformat() + "Z",
-            "training_window_start": day(self.training_window_start),
-            "training_window_end": day(self.training_window_end),
-            "params": self.params,
-            "metrics": self.metrics,
-            "data_fingerprint": self.data_fingerprint,
-            "artifact_sha256": self.artifact_sha256,
-            "artifact_path": self.artifact_path,
-        }
 
 
 @dataclass(frozen=True)

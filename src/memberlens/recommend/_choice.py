@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from memberlens import predict
+from memberlens import registry
 from memberlens.core import progress
 from memberlens.core.errors import InputError
 from memberlens.recommend._catalogue import ALGORITHMS
@@ -59,11 +59,11 @@ def register_choice(
     metrics: dict[str, Any],
     window_end: datetime | None,
     fingerprint: str,
-) -> predict.RegisteredModel:
+) -> registry.RegisteredModel:
     """Record ``algorithm`` with ``params`` as the production ``recommender`` (what
     ``auto`` means from now on); the same choice on the same data with the same
     figures is not recorded twice."""
-    return predict.register_production(
+    return registry.register_production(
         state,
         root,
         name=MODEL,
@@ -77,7 +77,7 @@ def register_choice(
 
 def register_evaluation(
     state: StateStore, root: Path, result: dict[str, Any], data: Interactions
-) -> predict.RegisteredModel:
+) -> registry.RegisteredModel:
     """Make an evaluation's default (with the settings that won on validation) what
     ``auto`` means; the whole report rides along as the entry's metrics (the console's
     evaluation page reads it)."""
@@ -114,11 +114,11 @@ def resolve_auto(
     """The registered choice, else one made now on a validation split and registered
     (among the refresh's choices whose memory fits ``memory_budget``)."""
     try:
-        entry = predict.get_model(state, MODEL)
-    except predict.ModelNotFoundError:
+        entry = registry.get_model(state, MODEL)
+    except registry.ModelNotFoundError:
         entry = None
     if entry is not None:
-        artifact = predict.read_artifact(root, entry)
+        artifact = registry.read_artifact(root, entry)
         if artifact.get("algorithm") in ALGORITHMS:
             return Choice(artifact["algorithm"], dict(artifact.get("params", {})), entry.version)
     try:

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from memberlens import predict
+from memberlens import registry
 from memberlens.core import i18n
 from memberlens.store import StateStore, Warehouse
 
@@ -495,7 +495,7 @@ def register_clustering(
     *,
     k_range: tuple[int, int],
     seed: int,
-) -> predict.RegisteredModel:
+) -> registry.RegisteredModel:
     """Record a refresh's clustering as the production version of :data:`CLUSTER_MODEL`.
 
     The artifact is what assigns a member to a cluster — the scaling and each
@@ -508,7 +508,7 @@ def register_clustering(
     fingerprint = hashlib.sha256()
     for member_id, label in zip(member_ids, clustering.labels.tolist(), strict=True):
         fingerprint.update(f"{member_id}\t{label}\n".encode())
-    return predict.register_production(
+    return registry.register_production(
         state,
         root,
         name=CLUSTER_MODEL,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memberlens import predict
+from memberlens import registry
 from memberlens.core.errors import UsageError
 from memberlens.store import StateStore
 from memberlens.text._builtin import BUILTIN_PARAMS, SOURCE
@@ -31,7 +31,7 @@ def fingerprint(texts: Sequence[str], labels: Sequence[int]) -> str:
     return digest.hexdigest()
 
 
-def _named(model: SentimentModel, entry: predict.RegisteredModel) -> SentimentModel:
+def _named(model: SentimentModel, entry: registry.RegisteredModel) -> SentimentModel:
     return SentimentModel(
         model.ngram, model.languages, f"{entry.name} v{entry.version}", model.source
     )
@@ -41,8 +41,8 @@ def production_model_name(state: StateStore) -> str | None:
     """The production model's name as scores record it (``sentiment v2``), without
     loading it; None before one is registered."""
     try:
-        entry = predict.get_model(state, SENTIMENT_MODEL)
-    except predict.ModelNotFoundError:
+        entry = registry.get_model(state, SENTIMENT_MODEL)
+    except registry.ModelNotFoundError:
         return None
     return f"{entry.name} v{entry.version}"
 
@@ -50,10 +50,10 @@ def production_model_name(state: StateStore) -> str | None:
 def production_model(state: StateStore, root: Path) -> SentimentModel:
     """The production sentiment model; the built-in one (registered now) if none is."""
     try:
-        entry = predict.get_model(state, SENTIMENT_MODEL)
-    except predict.ModelNotFoundError:
+        entry = registry.get_model(state, SENTIMENT_MODEL)
+    except registry.ModelNotFoundError:
         model = builtin_model()
-        entry = predict.register_production(
+        entry = registry.register_production(
             state,
             root,
             name=SENTIMENT_MODEL,
@@ -64,7 +64,7 @@ def production_model(state: StateStore, root: Path) -> SentimentModel:
             data_fingerprint="builtin",
         )
         return _named(model, entry)
-    return _named(SentimentModel.from_artifact(predict.read_artifact(root, entry), name=""), entry)
+    return _named(SentimentModel.from_artifact(registry.read_artifact(root, entry), name=""), entry)
 
 
 def load_model(state: StateStore | None, root: Path, name: str) -> SentimentModel:
@@ -81,8 +81,8 @@ def load_model(state: StateStore | None, root: Path, name: str) -> SentimentMode
         raise UsageError(f"--model {name} needs a workspace (-w); `builtin` does not")
     if not version:
         return production_model(state, root)
-    entry = predict.get_model(state, SENTIMENT_MODEL, int(version))
-    return _named(SentimentModel.from_artifact(predict.read_artifact(root, entry), name=""), entry)
+    entry = registry.get_model(state, SENTIMENT_MODEL, int(version))
+    return _named(SentimentModel.from_artifact(registry.read_artifact(root, entry), name=""), entry)
 
 
 def register_trained(
@@ -94,9 +94,9 @@ def register_trained(
     labels: Sequence[int],
     metrics: dict[str, Any],
     params: dict[str, Any],
-) -> predict.RegisteredModel:
+) -> registry.RegisteredModel:
     """Record ``model`` as the next production version of ``sentiment``."""
-    return predict.register_production(
+    return registry.register_production(
         state,
         root,
         name=SENTIMENT_MODEL,

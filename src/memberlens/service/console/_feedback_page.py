@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 
-from memberlens import predict, privacy, text
+from memberlens import privacy, registry, text
 from memberlens.accounts import Permission
 from memberlens.core.errors import ConfigError
 from memberlens.service._deps import LocaleDep, WorkspaceDep
@@ -113,8 +113,8 @@ def _model(request: Request, ws: Workspace) -> text.SentimentModel | None:
     before any refresh registered one (this page never fits the built-in model).
     Kept on the app per registry version: loading it takes about a second."""
     try:
-        entry = predict.get_model(ws.state, text.SENTIMENT_MODEL)
-    except predict.ModelNotFoundError:
+        entry = registry.get_model(ws.state, text.SENTIMENT_MODEL)
+    except registry.ModelNotFoundError:
         return None
     key = (str(ws.root), entry.version)
     kept = getattr(request.app.state, "feedback_model", None)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 
-from memberlens import online, predict, recommend
+from memberlens import online, recommend, registry
 from memberlens.accounts import Permission
 from memberlens.core.errors import ConfigError
 from memberlens.service._deps import LocaleDep, WorkspaceDep
@@ -107,15 +107,15 @@ def _clean(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: _finite(v) for k, v in answer.items()}
 
 
-def _registered(ws: Workspace) -> predict.RegisteredModel | None:
+def _registered(ws: Workspace) -> registry.RegisteredModel | None:
     """The production ``recommender`` entry (what ``auto`` stands for), if any."""
     try:
-        return predict.get_model(ws.state, recommend.MODEL)
-    except predict.ModelNotFoundError:
+        return registry.get_model(ws.state, recommend.MODEL)
+    except registry.ModelNotFoundError:
         return None
 
 
-def _auto(entry: predict.RegisteredModel | None, locale: str) -> dict[str, Any] | None:
+def _auto(entry: registry.RegisteredModel | None, locale: str) -> dict[str, Any] | None:
     """Which algorithm ``auto`` stands for, with its settings, and who chose it; its
     ``label`` in ``locale``."""
     if entry is None:
@@ -142,7 +142,7 @@ def _auto(entry: predict.RegisteredModel | None, locale: str) -> dict[str, Any] 
     }
 
 
-def _evaluation(entry: predict.RegisteredModel | None) -> dict[str, Any] | None:
+def _evaluation(entry: registry.RegisteredModel | None) -> dict[str, Any] | None:
     """The registered ``memberlens recommend evaluate`` report, one row per algorithm."""
     if entry is None or entry.metrics.get("chosen_by") != "evaluate":
         return None

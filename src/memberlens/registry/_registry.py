@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from memberlens.core.clock import utc_now
 from memberlens.core.errors import InputError, MemberlensError, UsageError
-from memberlens.predict.contracts import STAGES, RegisteredModel
+from memberlens.registry.contracts import STAGES, RegisteredModel
 from memberlens.store import ModelRegistryRow, StateStore
 
 MODELS_DIR = "models"
