@@ -80,7 +80,8 @@ def run(
         if not finished:
             raise subprocess.TimeoutExpired(argv, timeout, out, err)
         status = paths["status"].read_text(encoding="utf-8") if paths["status"].exists() else ""
-    code = int(status) if status else -signal.SIGKILL  # no status: killed before its end
+    # no status: a signal ended it before its end (reported as SIGKILL, whichever it was)
+    code = int(status) if status else -signal.SIGKILL
     completed = subprocess.CompletedProcess(argv, code, out, err)
     if check:
         completed.check_returncode()
