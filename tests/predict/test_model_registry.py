@@ -106,3 +106,19 @@ def test_predict_and_models_commands(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
     missing = cli("models", "promote", "clv", "7", "-w", str(ws))
     assert missing.returncode == 1 and "MODEL_NOT_FOUND" in missing.stderr
+
+
+def test_a_missing_model_says_how_to_fit_it(workspace: Workspace) -> None:
+    """The registry knows no domain: its message points at the list; predict's loaders
+    add how to fit their own model (a churn look-up said to fit CLV)."""
+    with pytest.raises(registry.ModelNotFoundError) as missing:
+        registry.get_model(workspace.state, "clv")
+    assert missing.value.message == (
+        "model 'clv' has no production version; see `memberlens models list`"
+    )
+    with pytest.raises(
+        registry.ModelNotFoundError, match="fit one with `memberlens predict churn`"
+    ):
+        predict.load_churn_model(workspace.state, workspace.root)
+    with pytest.raises(registry.ModelNotFoundError, match="fit one with `memberlens predict clv "):
+        predict.load_clv_model(workspace.state, workspace.root)

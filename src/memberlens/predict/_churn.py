@@ -37,7 +37,7 @@ from memberlens.predict.contracts import (
     ChurnOptions,
     ChurnReport,
 )
-from memberlens.registry import get_model, read_artifact, register_model
+from memberlens.registry import ModelNotFoundError, get_model, read_artifact, register_model
 from memberlens.store import StateStore, Warehouse
 
 Progress = Callable[[str], None]
@@ -309,7 +309,12 @@ def _fingerprint(model: ChurnModel) -> str:
 
 def load_churn_model(state: StateStore, root: Path, version: int | None = None) -> ChurnModel:
     """The registered churn model (its production version by default), verified and loaded."""
-    entry = get_model(state, CHURN_MODEL, version)
+    try:
+        entry = get_model(state, CHURN_MODEL, version)
+    except ModelNotFoundError as exc:
+        raise ModelNotFoundError(
+            f"{exc.message} (fit one with `memberlens predict churn`)"
+        ) from None
     return ChurnModel.from_dict(read_artifact(root, entry), version=f"{entry.name}:{entry.version}")
 
 

@@ -30,7 +30,7 @@ from memberlens.predict.contracts import (
     ClvReport,
     HoldoutCheck,
 )
-from memberlens.registry import get_model, read_artifact, register_model
+from memberlens.registry import ModelNotFoundError, get_model, read_artifact, register_model
 from memberlens.store import StateStore, Warehouse
 
 # Above this |correlation| between frequency and spend, Gamma-Gamma's independence
@@ -161,7 +161,11 @@ def _first_day(summary: pa.Table) -> date | None:
 
 def load_clv_model(state: StateStore, root: Path, version: int | None = None) -> ClvModel:
     """The registered CLV model (its production version by default), verified and loaded."""
-    entry = get_model(state, CLV_MODEL, version)
+    try:
+        entry = get_model(state, CLV_MODEL, version)
+    except ModelNotFoundError as exc:
+        hint = "fit one with `memberlens predict clv --calibration-end DATE`"
+        raise ModelNotFoundError(f"{exc.message} ({hint})") from None
     return ClvModel.from_dict(read_artifact(root, entry), version=f"{entry.name}:{entry.version}")
 
 

@@ -185,10 +185,7 @@ def get_model(state: StateStore, name: str, version: int | None = None) -> Regis
             )
     if row is None:
         which = f"version {version}" if version is not None else "production version"
-        raise ModelNotFoundError(
-            f"model {name!r} has no {which}; see `memberlens models list` "
-            "(fit one with `memberlens predict clv --calibration-end DATE`)"
-        )
+        raise ModelNotFoundError(f"model {name!r} has no {which}; see `memberlens models list`")
     return _entry(row)
 
 
