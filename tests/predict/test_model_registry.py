@@ -122,3 +122,8 @@ def test_a_missing_model_says_how_to_fit_it(workspace: Workspace) -> None:
         predict.load_churn_model(workspace.state, workspace.root)
     with pytest.raises(registry.ModelNotFoundError, match="fit one with `memberlens predict clv "):
         predict.load_clv_model(workspace.state, workspace.root)
+    entry = _register(workspace, 1)
+    (workspace.root / entry.artifact_path).unlink()
+    with pytest.raises(registry.ModelNotFoundError) as gone:
+        registry.read_artifact(workspace.root, entry)
+    assert "is missing" in gone.value.message and "predict" not in gone.value.message

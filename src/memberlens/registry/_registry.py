@@ -66,7 +66,7 @@ def read_artifact(root: Path, entry: RegisteredModel) -> dict[str, Any]:
     if not path.is_file():
         raise ModelNotFoundError(
             f"the artifact of {entry.name} v{entry.version} is missing ({path}); refit "
-            "the model (memberlens predict clv ...) or restore the workspace's models/ folder"
+            "the model or restore the workspace's models/ folder"
         )
     body = path.read_bytes()
     if hashlib.sha256(body).hexdigest() != entry.artifact_sha256:
